@@ -240,25 +240,47 @@ def bench_openai(bins, quick):
 
 
 # --- local model ------------------------------------------------------------------------
-def bench_local(bins):
+def bench_local(bins, quick):
+    """Our backend against a bare llama-cpp-2 loop on the same prompt, interleaved over a few
+    rounds (decode speed on a shared machine drifts by 10-20% between seconds), medians."""
     fig = "local model"
-    exe = bins.get("local_bench")
+    exe, bare = bins.get("local_bench"), bins.get("local_bare_loop")
     if not exe:
         return skipped(fig, "llm local_bench was not built (needs the `local` feature)")
-    p, secs = run([exe], 600)
-    if p is None or p.returncode != 0:
-        return skipped(fig, f"local_bench failed (is the model installed? scripts/setup): {tail(p)}")
-    text = p.stdout
-    num = lambda key: (m := re.search(rf"^{key}\s+([\d.]+)", text, re.M)) and float(m.group(1))  # noqa: E731
-    ttft, one, many = num("time_to_first_token_ms"), num("tokens_per_s_1_stream"), num(r"tokens_per_s_8_streams")
-    model = (re.search(r"^model (.+)$", text, re.M) or [None, "?"])[1]
-    if one is None or many is None:
-        return skipped(fig, f"unexpected local_bench output: {text[-200:]}")
-    record("local model tokens/s 1 stream", f"{one:.1f} tok/s ({model})", tokens_per_s=one, model=model)
-    record("local model tokens/s 8 streams", f"{many:.1f} tok/s aggregate: {many / one:.2f}x one stream",
-           tokens_per_s=many, ratio=many / one, model=model)
-    if ttft is not None:
-        record("local model time to first token", f"{ttft:.1f} ms (median of 5)", ttft_ms=ttft, model=model)
+    rounds = 1 if quick else 3
+    ttft, one, many, bare_one, model = [], [], [], [], "?"
+    for _ in range(rounds):
+        if bare:
+            p, _ = run([bare], 300)
+            m = p is not None and p.returncode == 0 and re.search(r"^bare_tokens_per_s_1_stream\s+([\d.]+)", p.stdout, re.M)
+            if m:
+                bare_one.append(float(m.group(1)))
+        p, _ = run([exe], 600)
+        if p is None or p.returncode != 0:
+            return skipped(fig, f"local_bench failed (is the model installed? scripts/setup): {tail(p)}")
+        text = p.stdout
+        num = lambda key: (m := re.search(rf"^{key}\s+([\d.]+)", text, re.M)) and float(m.group(1))  # noqa: E731
+        t, o, n = num("time_to_first_token_ms"), num("tokens_per_s_1_stream"), num(r"tokens_per_s_8_streams")
+        if o is None or n is None:
+            return skipped(fig, f"unexpected local_bench output: {text[-200:]}")
+        one.append(o)
+        many.append(n)
+        if t is not None:
+            ttft.append(t)
+        model = (re.search(r"^model (.+)$", text, re.M) or [None, "?"])[1]
+    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    o, n = med(one), med(many)
+    if bare_one:
+        b = med(bare_one)
+        record("local model tokens/s 1 stream", f"{o:.1f} tok/s vs bare llama loop {b:.1f}: {o / b:.2f}x"
+               f" ({model}, median of {rounds})", tokens_per_s=o, bare_tokens_per_s=b, ratio=o / b, model=model)
+    else:
+        record("local model tokens/s 1 stream", f"{o:.1f} tok/s ({model}, median of {rounds})",
+               tokens_per_s=o, model=model)
+    record("local model tokens/s 8 streams", f"{n:.1f} tok/s aggregate: {n / o:.2f}x one stream",
+           tokens_per_s=n, ratio=n / o, model=model)
+    if ttft:
+        record("local model time to first token", f"{med(ttft):.1f} ms", ttft_ms=med(ttft), model=model)
 
 
 # --- sandbox --------------------------------------------------------------------------
@@ -307,6 +329,7 @@ def main():
         "mock_server": rel / "examples" / "mock_server",
         "openai_bench": rel / "examples" / "openai_bench",
         "local_bench": rel / "examples" / "local_bench",
+        "local_bare_loop": rel / "examples" / "local_bare_loop",
         "sandbox_bench": rel / "examples" / "bench",
     }
     built = set(os.environ.get("BENCH_BUILT", ",".join(cands)).split(","))
@@ -323,7 +346,7 @@ def main():
         if "openai" in only:
             bench_openai(bins, a.quick)
         if "local" in only:
-            bench_local(bins)
+            bench_local(bins, a.quick)
         if "sandbox" in only:
             bench_sandbox(bins, a.quick)
     finally:

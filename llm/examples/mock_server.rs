@@ -8,13 +8,16 @@
 //!
 //! Prints `listening on http://ADDR/v1` on stdout, then serves until killed; answers with
 //! `mock answer to: <prompt>` (or `{"answer": ...}` when a JSON schema is asked for).
+//! `--canned code` answers `gen code`'s structured requests instead, so a code dataset can
+//! be made offline (the notebook run and the failure drills in `scripts/e2e/` use it).
 
 use llm::mock_server::{Faults, MockServer, MockServerConfig, RandomFaults};
 use std::net::SocketAddr;
 use std::time::Duration;
 
 const USAGE: &str = "usage: mock_server [--port P] [--latency-ms MS] [--seed N] [--p429 P] [--p500 P] \
-[--pslow P] [--slow-ms MS] [--pdrop P] [--pgarbage P] [--retry-after-ms MS] [--max-in-flight N] [--rpm N]";
+[--pslow P] [--slow-ms MS] [--pdrop P] [--pgarbage P] [--retry-after-ms MS] [--max-in-flight N] [--rpm N] \
+[--canned code]";
 
 fn main() -> std::process::ExitCode {
     match run() {
@@ -55,6 +58,7 @@ fn run() -> Result<(), String> {
             }
             "--max-in-flight" => cfg.max_in_flight = Some(num(&value)? as usize),
             "--rpm" => cfg.rpm = Some(num(&value)? as u64),
+            "--canned" if value == "code" => cfg = cfg.with_responder(canned_code),
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -69,4 +73,52 @@ fn run() -> Result<(), String> {
         eprintln!("mock_server: {} requests received, {} answered", server.received(), server.served());
         Ok(())
     })
+}
+
+/// `--canned code`: answers `gen code`'s structured requests (told apart by their schema's
+/// title) with small exercises that pass their tests, in Python or JavaScript (the agent's
+/// language is read from the prompt); other languages get a Python answer, which their
+/// sandbox rejects, so drop counts show up too. Every exercise is new (a counter), so the
+/// dedup gate keeps them.
+fn canned_code(req: &llm::mock_server::MockRequest) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let title = req.json_schema.as_ref().and_then(|s| s["title"].as_str()).unwrap_or("");
+    let prompt: String = req.messages.iter().map(|m| m.content.as_str()).collect();
+    let javascript = prompt.contains("You are the javascript agent");
+    match title {
+        "exercise" | "port" => {
+            let k = NEXT.fetch_add(1, Ordering::SeqCst);
+            let name = format!("add{k}");
+            let (solution, tests) = if javascript {
+                (
+                    format!("function {name}(x) {{\n  return x + {k};\n}}\nmodule.exports = {{ {name} }};\n"),
+                    format!(
+                        "const {{ {name} }} = require('./solution.js');\nconst assert = require('assert');\n\
+                         for (const x of [0, 5, -3]) assert.strictEqual({name}(x), x + {k});\n"
+                    ),
+                )
+            } else {
+                (
+                    format!("def {name}(x):\n    return x + {k}\n"),
+                    format!(
+                        "from solution import {name}\nfor x in [0, 5, -3]:\n    assert {name}(x) == x + {k}\n"
+                    ),
+                )
+            };
+            serde_json::json!({
+                "instruction": format!("Write a function {name}(x) that returns x plus {k}."),
+                "solution": solution,
+                "tests": tests,
+                "entry_point": name,
+                "explanation": format!("{name} adds {k} to its argument."),
+                "concepts": ["arithmetic"],
+                "critique": "Clear and tested.",
+            })
+            .to_string()
+        }
+        "summary" => r#"{"keep": ["python", "javascript"], "reason": "both pass their tests"}"#.into(),
+        "judge" => r#"{"score": 8, "reason": "clear"}"#.into(),
+        _ => r#"{"merits": ["small tasks"], "faults": [], "advice": "keep tasks small"}"#.into(),
+    }
 }

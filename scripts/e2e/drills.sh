@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Issue 9 failure drills, against the real binary:
-#   1. kill -9 at random points of `gen fol` (and `gen code` with the mock model), 5 times
-#      each; re-running the same command finishes with every id exactly once, no torn line;
-#   2. a full disk (a 2 MiB tmpfs): a clear error, and the records written before stay valid;
-#   3. a corrupted memory db, a truncated JSONL, a config file with wrong types: clear
+#   1. kill -9 at random points of `gen fol` and `gen code` (the mock server's canned model),
+#      5 times each; re-running the same command finishes with every id exactly once, no
+#      torn line;
+#   2. a provider failing 30% of calls during a `gen code` run: completes, retries counted;
+#   3. a full disk (a 2 MiB tmpfs): a clear error, and the records written before stay valid;
+#   4. a corrupted memory db, a truncated JSONL, a config file with wrong types: clear
 #      errors naming the file (and line), never a panic.
 # A drill whose piece is not implemented yet says so and is skipped. Bounded: each command
 # runs under `timeout`.
@@ -91,15 +93,34 @@ else
   kill_drill fol 40 "$GEN" fol --depth 4 -n 40 --seed 7
 fi
 
-if e2e_unimplemented "$GEN" code -n 1 --langs python --out "$tmp/probe-code"; then
-  skip "kill -9 of gen code: gen code is not implemented yet"
-elif "$GEN" code --help 2>/dev/null | grep -q -- '--mock'; then
-  kill_drill code 6 "$GEN" code --mock -n 6 --langs python --seed 7
-else
-  skip "kill -9 of gen code: gen code has no offline --mock model yet"
-fi
+# gen code against the mock OpenAI server's canned answers (offline, no real model).
+api=$(e2e_mock_server "$tmp/mock.log" --canned code)
+kill_drill code 6 "$GEN" code --api-base "$api" --model mock-coder -n 6 --langs python,javascript --seed 7
 
-# --- 2. full disk ---------------------------------------------------------------------
+# --- 2. a flaky provider --------------------------------------------------------------
+# 30% of calls fail (429 with Retry-After, 500, dropped connections, garbage bodies): the
+# run completes, its retries are counted, and nothing is duplicated.
+flaky=$(e2e_mock_server "$tmp/flaky.log" --canned code --seed 3 --p429 0.1 --p500 0.1 --pdrop 0.05 \
+  --pgarbage 0.05 --retry-after-ms 20)
+set +e
+timeout "$T" "$GEN" code --api-base "$flaky" --model mock-coder -n 6 --langs python --seed 7 \
+  --max-retries 8 --no-cache --out "$tmp/flaky" >/dev/null 2>"$tmp/flaky.err"
+rc=$?
+set -e
+retries=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tokens"]["retries"])' \
+  "$tmp/flaky/run.json" 2>/dev/null || echo "?")
+if [ "$rc" != 0 ]; then
+  bad "flaky provider: exit $rc: $(tail -n 3 "$tmp/flaky.err")"
+elif ! msg=$(check_run "$tmp/flaky" 6 2>&1); then
+  bad "flaky provider: $msg"
+elif ! [ "$retries" -gt 0 ] 2>/dev/null; then
+  bad "flaky provider: no retries counted (summary says $retries)"
+else
+  ok "flaky provider (30% of calls fail): 6 records, every id once, $retries retries counted"
+fi
+kill "$(cat "$tmp/mock.log.pid")" "$(cat "$tmp/flaky.log.pid")" 2>/dev/null || true
+
+# --- 3. full disk ---------------------------------------------------------------------
 if [ "$fol_ready" = 0 ]; then
   skip "full disk: needs gen fol"
 elif [ "$(id -u)" != 0 ]; then
@@ -148,7 +169,7 @@ EOF
   fi
 fi
 
-# --- 3. bad inputs --------------------------------------------------------------------
+# --- 4. bad inputs --------------------------------------------------------------------
 # A config file with wrong types: the error names the file and the line.
 printf '[run]\nseed = 1\n\n[fol]\ndepth = "deep"\n' >"$tmp/bad.toml"
 set +e

@@ -21,3 +21,28 @@ e2e_unimplemented() {
   out=$("$@" 2>&1) && return 1
   grep -q "not implemented yet" <<<"$out"
 }
+
+# e2e_mock_server LOG ARGS...: starts the mock OpenAI server (llm's example; built if
+# missing) on a free loopback port with ARGS (e.g. `--canned code`), waits until it listens
+# and prints its base URL. Its pid is left in "$LOG.pid" for the caller to kill.
+e2e_mock_server() {
+  local log=$1
+  shift
+  local exe="${CARGO_TARGET_DIR:-target}/debug/examples/mock_server"
+  cargo build -q -p llm --features mock-server --example mock_server --locked >&2 || {
+    e2e_say "cannot build the mock server (cargo build -p llm --example mock_server failed)"
+    return 1
+  }
+  "$exe" --port 0 "$@" >"$log" 2>&1 &
+  echo $! >"$log.pid"
+  local _
+  for _ in $(seq 100); do
+    if grep -q "^listening on " "$log"; then
+      sed -n 's/^listening on //p' "$log" | head -n 1
+      return
+    fi
+    sleep 0.1
+  done
+  e2e_say "the mock server did not start: $(tail -n 3 "$log")"
+  return 1
+}

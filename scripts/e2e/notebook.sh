@@ -14,37 +14,21 @@ GEN=$(e2e_gen)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# --- FOL: a fresh offline sample -------------------------------------------------
-if e2e_unimplemented "$GEN" fol --depth 3 -n 1 --out "$tmp/probe"; then
-  e2e_say "skipped FOL: gen fol is not implemented yet"
-else
-  e2e_say "gen fol --depth 3 -n 30"
-  "$GEN" fol --depth 3 -n 30 --seed 11 --out "$tmp/fol" --format parquet,chat,alpaca
-  GEN_DATA="$tmp/fol" python3 datasets/notebooks/run.py "$NB"
-  if [ -f "$tmp/fol/data.parquet" ]; then
-    python3 scripts/e2e/same_rows.py "$tmp/fol/data.jsonl" "$tmp/fol/data.parquet"
-    GEN_DATA="$tmp/fol/data.parquet" python3 datasets/notebooks/run.py "$NB"
-  else
-    e2e_say "no data.parquet: gen fol does not write --format parquet yet"
-    exit 1
-  fi
-fi
+# --- FOL: a fresh offline sample (template narration, no model) ---------------------
+e2e_say "gen fol --depth 3 -n 30"
+"$GEN" fol --depth 3 -n 30 --seed 11 --out "$tmp/fol" --format parquet,chat,alpaca
+GEN_DATA="$tmp/fol" python3 datasets/notebooks/run.py "$NB"
+python3 scripts/e2e/same_rows.py "$tmp/fol/data.jsonl" "$tmp/fol/data.parquet"
+GEN_DATA="$tmp/fol/data.parquet" python3 datasets/notebooks/run.py "$NB"
 
-# --- code: the scripted mock model when gen code has it, else the checked-in fixture --
-code_dir=""
-if e2e_unimplemented "$GEN" code -n 1 --langs python --out "$tmp/probe-code"; then
-  e2e_say "gen code is not implemented yet: using datasets/notebooks/fixtures/code"
-  code_dir=datasets/notebooks/fixtures/code
-elif "$GEN" code --help 2>/dev/null | grep -q -- '--mock'; then
-  e2e_say "gen code --mock -n 6"
-  "$GEN" code --mock -n 6 --langs python,javascript --seed 11 --out "$tmp/code" --format parquet
-  code_dir="$tmp/code"
-else
-  e2e_say "gen code has no offline mock path: using datasets/notebooks/fixtures/code"
-  code_dir=datasets/notebooks/fixtures/code
-fi
+# --- code: a fresh sample from gen code against the canned mock OpenAI server --------
+code_dir="$tmp/code"
+api=$(e2e_mock_server "$tmp/mock.log" --canned code)
+trap 'kill "$(cat "$tmp/mock.log.pid")" 2>/dev/null; rm -rf "$tmp"' EXIT
+e2e_say "gen code -n 6 --langs python,javascript against the canned mock server"
+"$GEN" code --api-base "$api" --model mock-coder -n 6 --langs python,javascript --seed 11 \
+  --out "$code_dir" --format parquet,chat,alpaca
 GEN_DATA="$code_dir" python3 datasets/notebooks/run.py "$NB"
-if [ -f "$code_dir/data.parquet" ]; then
-  python3 scripts/e2e/same_rows.py "$code_dir/data.jsonl" "$code_dir/data.parquet"
-fi
+python3 scripts/e2e/same_rows.py "$code_dir/data.jsonl" "$code_dir/data.parquet"
+GEN_DATA="$code_dir/data.parquet" python3 datasets/notebooks/run.py "$NB"
 e2e_say "ok"
