@@ -7,6 +7,7 @@
 
 pub mod code;
 pub mod fol;
+pub mod observed;
 pub mod prompts;
 
 pub use prompts::{PromptError, Prompts};

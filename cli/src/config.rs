@@ -122,6 +122,23 @@ pub struct ModelConfig {
     pub budget: llm::Budget,
 }
 
+impl ModelConfig {
+    /// The model's name as earlier runs' observed usage is filed under in memory (known
+    /// without loading or calling the model).
+    pub fn usage_name(&self) -> String {
+        match &self.backend {
+            Backend::OpenAi { model, .. } => model.clone(),
+            Backend::Local { model_path } => format!(
+                "local:{}",
+                model_path
+                    .as_deref()
+                    .and_then(|p| p.file_stem())
+                    .map_or_else(|| "default".into(), |s| s.to_string_lossy().into_owned())
+            ),
+        }
+    }
+}
+
 /// Built-in prices (USD per million prompt / completion tokens) for common model names;
 /// local models cost nothing. Override with --price-in/--price-out or gen.toml.
 pub fn builtin_price(model: &str) -> (f64, f64) {

@@ -33,6 +33,20 @@ fn dry_run_estimate_is_within_25_percent_of_the_real_spend() {
         s.server.received(),
         "one narration + one back-translation per premise"
     );
+    assert_eq!(est["source"], "rendered");
+
+    // Eight more of the same: the estimate now comes from what the run observed.
+    let again = run(fol(&s, &out, &["-n", "16", "--dry-run"]));
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    let refined: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(refined["source"], "observed", "{stdout}");
+    assert_eq!(refined["items"], 8);
+    let refined = refined["prompt_tokens"].as_f64().unwrap() + refined["completion_tokens"].as_f64().unwrap();
+    assert!(
+        (refined - spent).abs() / spent <= 0.10,
+        "observed estimate {refined}, the same work spent {spent}"
+    );
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! Architecture invariant: a storage layer only. It must not depend on `llm`, `agents`,
 //! `provers`, `sandbox` or `datasets`; values are opaque bytes or serde types.
 //!
-//! Tree names: `llm_cache`, `journal`, `agent/<lang>/history`, `agent/<lang>/reflections`.
+//! Tree names: `llm_cache`, `journal`, `usage` (what earlier runs' work items cost),
+//! `agent/<lang>/history`, `agent/<lang>/reflections`.
 //! Values written with [`Tree::put_json`] / [`Tree::push_json`] are JSON, so a database
 //! stays readable by any tool and across changes of the Rust types.
 //!
@@ -85,6 +86,14 @@ impl Memory {
             }
         };
         Ok(Memory { db, path: Arc::new(path.to_path_buf()) })
+    }
+
+    /// A database that lives in memory and vanishes when dropped: scratch space for
+    /// simulations (e.g. `--dry-run` playing a run without touching the real memory).
+    pub fn temporary() -> Result<Memory, MemoryError> {
+        let path = PathBuf::from("(temporary memory)");
+        let db = sled::Config::new().temporary(true).open().map_err(|e| MemoryError::from_open(&path, e))?;
+        Ok(Memory { db, path: Arc::new(path) })
     }
 
     /// The cache of model responses, keyed by a hash of (model, messages, params).

@@ -11,6 +11,7 @@ pub mod agent;
 pub mod answer;
 pub mod checker;
 pub mod discussion;
+pub mod estimate;
 pub mod gates;
 pub mod pipeline;
 pub mod report;

@@ -22,8 +22,7 @@ const EXIT_SHORT: u8 = 3;
 
 pub fn run(cfg: CodeConfig) -> anyhow::Result<ExitCode> {
     if cfg.run.dry_run {
-        print_plan(&cfg);
-        return Ok(ExitCode::SUCCESS);
+        return dry_run(&cfg);
     }
     let started = Instant::now();
     let started_at = now_rfc3339();
@@ -59,15 +58,7 @@ pub fn run(cfg: CodeConfig) -> anyhow::Result<ExitCode> {
     };
     let decontam = Decontaminator::load(&cfg.decontam)?;
 
-    let mut settings = CodeSettings::new(cfg.langs.clone(), cfg.run.n);
-    settings.max_attempts = cfg.max_attempts;
-    settings.seed = cfg.run.seed;
-    settings.shard_index = cfg.run.shard.index;
-    settings.shard_count = cfg.run.shard.count;
-    settings.rounds = cfg.rounds.max(1);
-    settings.parallel = cfg.parallel_discussion;
-    settings.judge_min_score = cfg.judge.then_some(cfg.min_score);
-
+    let settings = settings(&cfg);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -84,6 +75,8 @@ pub fn run(cfg: CodeConfig) -> anyhow::Result<ExitCode> {
     let stop = crate::stop::Stop::install().context("cannot install the interrupt handler")?;
     let budget = cfg.model.budget;
     let accounting = model.accounting();
+    // Before the first item finishes, earlier runs of the same kind say what one costs.
+    let observed = agents::observed::ObservedUsage::load(&memory, &usage_key(&cfg))?;
     let mut on_item = |s: &RunSummary| {
         if stop.requested() {
             return stop.reason().map(|r| r.as_str().to_string());
@@ -93,7 +86,8 @@ pub fn run(cfg: CodeConfig) -> anyhow::Result<ExitCode> {
         {
             // The next item is expected to cost what items have cost on average so far.
             let totals = acc.totals();
-            if let Some(next) = llm::TokenEstimate::per_item(&totals, s.items)
+            if let Some(next) =
+                llm::TokenEstimate::per_item(&totals, s.items).or_else(|| observed.and_then(|o| o.per_item()))
                 && budget.would_exceed(&totals, &next)
             {
                 stop.request(crate::stop::StopReason::Budget);
@@ -113,8 +107,16 @@ pub fn run(cfg: CodeConfig) -> anyhow::Result<ExitCode> {
     };
     let outcome = runtime.block_on(generator.run(&mut sink, &mut on_item));
     bar.finish_and_clear();
-    memory.flush()?;
     let summary = outcome?;
+    agents::observed::ObservedUsage {
+        items: summary.items,
+        kept: summary.kept,
+        calls: summary.usage.calls,
+        prompt_tokens: summary.usage.prompt_tokens,
+        completion_tokens: summary.usage.completion_tokens,
+    }
+    .record(&memory, &usage_key(&cfg))?;
+    memory.flush()?;
 
     let records = sink.records_path().to_path_buf();
     for report in datasets::export::export_file(&records, &formats)? {
@@ -135,6 +137,30 @@ pub fn run(cfg: CodeConfig) -> anyhow::Result<ExitCode> {
     }
     let target = shard_part(cfg.run.n, cfg.run.shard.index, cfg.run.shard.count);
     Ok(if sink.kept() >= target { ExitCode::SUCCESS } else { ExitCode::from(EXIT_SHORT) })
+}
+
+/// The pipeline's settings for this configuration.
+fn settings(cfg: &CodeConfig) -> CodeSettings {
+    let mut settings = CodeSettings::new(cfg.langs.clone(), cfg.run.n);
+    settings.max_attempts = cfg.max_attempts;
+    settings.seed = cfg.run.seed;
+    settings.shard_index = cfg.run.shard.index;
+    settings.shard_count = cfg.run.shard.count;
+    settings.rounds = cfg.rounds.max(1);
+    settings.parallel = cfg.parallel_discussion;
+    settings.judge_min_score = cfg.judge.then_some(cfg.min_score);
+    settings
+}
+
+/// Where this kind of run files what its work items cost (memory tree `usage`).
+fn usage_key(cfg: &CodeConfig) -> String {
+    agents::observed::code_key(
+        &cfg.model.usage_name(),
+        &cfg.langs,
+        cfg.rounds.max(1),
+        cfg.parallel_discussion,
+        cfg.judge,
+    )
 }
 
 fn shard_part(total: u64, index: u64, count: u64) -> u64 {
@@ -229,27 +255,101 @@ fn run_info(
     }
 }
 
-/// `--dry-run`: the work and the model calls it would take, without calling anything.
-fn print_plan(cfg: &CodeConfig) {
+/// `--dry-run`: the work, and the model calls, tokens and cost it is expected to take,
+/// without a model call or a sandbox run. The pipeline is played on a few items against a
+/// stand-in model ([`agents::code::estimate`]); when earlier runs of the same kind are in
+/// the memory, what they really spent per item (and how many samples an item yielded)
+/// replaces the stand-in's figures.
+fn dry_run(cfg: &CodeConfig) -> anyhow::Result<ExitCode> {
+    use agents::code::estimate;
     let langs = cfg.langs.len() as u64;
-    let rounds = u64::from(cfg.rounds.max(1));
-    // propose, ports each round, revisions between rounds, summary; then per candidate up
-    // to one repair and (with --judge) one score; one reflection per agent every 8 entries.
-    let discussion = 1 + (langs - 1) * rounds + (rounds - 1) * u64::from(langs > 1) + u64::from(langs > 1);
-    let per_item_max = discussion + langs * (1 + u64::from(cfg.judge));
-    let items_min = cfg.run.n.div_ceil(langs);
-    let items_max = cfg.max_attempts.div_ceil(langs).max(items_min);
-    println!("gen code (dry run): keep {} samples in {}", cfg.run.n, cfg.langs.join(", "));
+    let target = shard_part(cfg.run.n, cfg.run.shard.index, cfg.run.shard.count);
+    let records = cfg.run.out.join(datasets::RECORDS_FILE);
+    let kept = if records.exists() { datasets::read_values(&records)?.values.len() as u64 } else { 0 };
+    let remaining = target.saturating_sub(kept);
+    let items_max = shard_part(cfg.max_attempts, cfg.run.shard.index, cfg.run.shard.count).div_ceil(langs);
     println!(
-        "  discussion: {}, {rounds} round(s)",
-        if cfg.parallel_discussion { "parallel" } else { "centralized" }
+        "gen code (dry run): keep {remaining} more samples in {} ({kept} already in {})",
+        cfg.langs.join(", "),
+        cfg.run.out.display()
     );
-    println!("  work items: at least {items_min}, at most {items_max} (--max-attempts {})", cfg.max_attempts);
-    println!("  model calls per item: {discussion} to {per_item_max}, plus reflections");
-    println!("  model calls in all: {} to {}", items_min * discussion, items_max * per_item_max);
     println!(
-        "  every candidate is compiled and tested in the sandbox, twice more for the stub check and a repair"
+        "  discussion: {}, {} round(s){}",
+        if cfg.parallel_discussion { "parallel" } else { "centralized" },
+        cfg.rounds.max(1),
+        if cfg.judge { ", judged" } else { "" }
     );
+
+    // The real memory, when a run made one: its reflections shape the prompts, and its
+    // observations refine the estimate. A memory in use by a live run is left alone.
+    let memory = if cfg.run.memory.exists() {
+        match memory::Memory::open(&cfg.run.memory) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                eprintln!("gen code: estimating without the memory ({e})");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let prompts = Prompts::load(cfg.run.prompts.as_deref())?;
+    let seeds = match &cfg.seeds {
+        Some(dir) => SeedBank::from_dir(dir, &cfg.langs)?,
+        None => SeedBank::built_in(&cfg.langs),
+    };
+    let registry = sandbox::Registry::builtin();
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().build().context("cannot start the runtime")?;
+    let sim = runtime.block_on(estimate::simulate(
+        &prompts,
+        memory.as_ref(),
+        seeds,
+        &settings(cfg),
+        &registry,
+        estimate::SIMULATED_ITEMS,
+    ))?;
+    let observed = match &memory {
+        Some(m) => agents::observed::ObservedUsage::load(m, &usage_key(cfg))?,
+        None => None,
+    };
+    let (Some(played), Some(played_yield)) = (sim.per_item(), sim.kept_per_item()) else {
+        anyhow::bail!("the dry run could not play a work item");
+    };
+    println!(
+        "  per work item, played with stand-in answers: ~{:.1} calls, ~{:.0} prompt + ~{:.0} completion tokens, {played_yield:.1} samples if every candidate passes",
+        played.calls, played.prompt_tokens, played.completion_tokens
+    );
+    let (per_item, per_item_yield, source) = match observed.and_then(|o| o.per_item().zip(o.kept_per_item()))
+    {
+        Some((per, y)) => {
+            let items = observed.map_or(0, |o| o.items);
+            println!(
+                "  per work item, observed over {items} items of earlier runs: ~{:.1} calls, ~{:.0} prompt + ~{:.0} completion tokens, {y:.2} samples",
+                per.calls, per.prompt_tokens, per.completion_tokens
+            );
+            (per, y, "observed")
+        }
+        None => (played, played_yield, "played"),
+    };
+    let items = if per_item_yield > 0.0 {
+        ((remaining as f64 / per_item_yield).ceil() as u64).min(items_max)
+    } else {
+        items_max
+    };
+    let est = per_item.scaled(items as f64);
+    let b = cfg.model.budget;
+    let cost = b.cost(est.prompt_tokens, est.completion_tokens);
+    println!("  work items: ~{items} (at most {items_max} by --max-attempts {})", cfg.max_attempts);
+    println!("  model calls: ~{:.0} (from the {source} figures; retries and repairs add more)", est.calls);
+    println!("  tokens: ~{:.0} prompt + ~{:.0} completion", est.prompt_tokens, est.completion_tokens);
+    println!("  cost: ~${cost:.4} at ${}/M prompt and ${}/M completion tokens", b.price_in, b.price_out);
+    println!(
+        "{}",
+        serde_json::json!({"items": items, "calls": est.calls.round(), "prompt_tokens": est.prompt_tokens.round(),
+            "completion_tokens": est.completion_tokens.round(), "cost_usd": cost, "source": source})
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_summary(s: &RunSummary, sink: &DatasetSink, cfg: &CodeConfig) {

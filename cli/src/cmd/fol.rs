@@ -149,6 +149,17 @@ pub fn run(cfg: FolConfig) -> anyhow::Result<ExitCode> {
             write_batch(batch, &mut writer, &mut failures, cfg.smtlib.as_deref(), &mut tally)?;
             bar.inc(chunk.len() as u64);
         }
+        if let Some(acc) = model.accounting() {
+            let t = acc.totals();
+            agents::observed::ObservedUsage {
+                items: done_items,
+                kept: tally.written,
+                calls: t.calls,
+                prompt_tokens: t.prompt_tokens,
+                completion_tokens: t.completion_tokens,
+            }
+            .record(&memory, &usage_key(&cfg))?;
+        }
         memory.flush()?;
     } else {
         for chunk in todo.chunks(BATCH) {
@@ -246,18 +257,53 @@ fn dry_run(
         total.prompt_tokens += e.prompt_tokens;
         total.completion_tokens += e.completion_tokens;
     }
-    let est = if sample.is_empty() { total } else { total.scaled(todo.len() as f64 / sample.len() as f64) };
+    let rendered =
+        if sample.is_empty() { total } else { total.scaled(todo.len() as f64 / sample.len() as f64) };
+    // Earlier runs of the same kind (model, depth) in this memory say what an item really
+    // costs, retries and rejected narrations included.
+    let observed = if cfg.run.memory.exists() {
+        match memory::Memory::open(&cfg.run.memory) {
+            Ok(m) => agents::observed::ObservedUsage::load(&m, &usage_key(cfg))?,
+            Err(e) => {
+                eprintln!("gen fol: estimating without the memory ({e})");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let (est, source) = match observed.and_then(|o| o.per_item().map(|p| (o.items, p))) {
+        Some((items, per)) => {
+            println!(
+                "  rendered prompts say ~{:.0} calls, ~{:.0} tokens; {items} items of earlier runs averaged ~{:.1} calls, ~{:.0} tokens per item",
+                rendered.calls,
+                rendered.total(),
+                per.calls,
+                per.total()
+            );
+            (per.scaled(todo.len() as f64), "observed")
+        }
+        None => (rendered, "rendered"),
+    };
     let b = cfg.model.budget;
     let cost = b.cost(est.prompt_tokens, est.completion_tokens);
-    println!("  model calls: ~{:.0} (narration + back-translation per premise; retries add more)", est.calls);
+    println!(
+        "  model calls: ~{:.0} (narration + back-translation per premise, from the {source} figures)",
+        est.calls
+    );
     println!("  tokens: ~{:.0} prompt + ~{:.0} completion", est.prompt_tokens, est.completion_tokens);
     println!("  cost: ~${cost:.4} at ${}/M prompt and ${}/M completion tokens", b.price_in, b.price_out);
     println!(
         "{}",
         serde_json::json!({"items": todo.len(), "calls": est.calls.round(), "prompt_tokens": est.prompt_tokens.round(),
-            "completion_tokens": est.completion_tokens.round(), "cost_usd": cost})
+            "completion_tokens": est.completion_tokens.round(), "cost_usd": cost, "source": source})
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where LLM-narrated runs of this kind file what their items cost (memory tree `usage`).
+fn usage_key(cfg: &FolConfig) -> String {
+    agents::observed::fol_key(&cfg.model.usage_name(), cfg.depth)
 }
 
 #[derive(Debug, Default)]

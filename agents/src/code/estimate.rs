@@ -1,0 +1,275 @@
+//! What a `gen code` run will cost, before any model call: for `--dry-run` and the first
+//! budget check. The real pipeline is played on a few work items against a stand-in
+//! model and a stand-in checker, in a scratch copy of the agents' memory, so the calls
+//! and the rendered prompts are exactly those of a run (ports, summary, judge,
+//! reflections, the agents' remembered faults and advice), only the answers are made up.
+//!
+//! Stand-in answers fill every text field of the role's JSON schema to a third of its
+//! length bound and every list to half its bound; every candidate passes its check. The
+//! estimate is therefore the cost of a run whose model does what it is asked on the
+//! first try; [`crate::observed`] refines it with what earlier runs really spent.
+
+use crate::Prompts;
+use crate::code::checker::{CheckError, Checker, Execution};
+use crate::code::sink::SampleSink;
+use crate::code::{CodeError, CodeGenerator, CodeSettings, Decontaminator, SeedBank, Usage};
+use async_trait::async_trait;
+use datasets::{CodeRecord, FailureRecord};
+use llm::{ChatModel, ChatRequest, ChatResponse, LlmError};
+use memory::Memory;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Work items played by default: enough for every language to propose (the proposer
+/// rotates) and for reflections to come due at their usual rate.
+pub const SIMULATED_ITEMS: u64 = 8;
+
+/// What the played items cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Simulation {
+    pub items: u64,
+    /// Samples the items yielded (every candidate passes, so this is an upper bound).
+    pub kept: u64,
+    pub usage: Usage,
+}
+
+impl Simulation {
+    pub fn per_item(&self) -> Option<llm::TokenEstimate> {
+        (self.items > 0).then(|| {
+            let n = self.items as f64;
+            llm::TokenEstimate {
+                calls: self.usage.calls as f64 / n,
+                prompt_tokens: self.usage.prompt_tokens as f64 / n,
+                completion_tokens: self.usage.completion_tokens as f64 / n,
+            }
+        })
+    }
+
+    pub fn kept_per_item(&self) -> Option<f64> {
+        (self.items > 0).then(|| self.kept as f64 / self.items as f64)
+    }
+}
+
+/// Plays `items` work items of a run shaped by `settings`. `memory` (the run's real
+/// memory, if it exists) is copied into a scratch database first and never written.
+pub async fn simulate(
+    prompts: &Prompts,
+    memory: Option<&Memory>,
+    seeds: SeedBank,
+    settings: &CodeSettings,
+    registry: &sandbox::Registry,
+    items: u64,
+) -> Result<Simulation, CodeError> {
+    let scratch = Memory::temporary()?;
+    if let Some(real) = memory {
+        scratch.merge_from(real)?;
+    }
+    let mut settings = settings.clone();
+    settings.n = u64::MAX / 4;
+    settings.max_attempts = u64::MAX / 4;
+    settings.shard_index = 0;
+    settings.shard_count = 1;
+    let model = StandInModel { langs: settings.langs.clone(), next: AtomicU64::new(0) };
+    let checker = StandInChecker { registry };
+    let decontam = Decontaminator::load(&[])?;
+    let mut generator = CodeGenerator::new(&model, prompts, &checker, &scratch, seeds, decontam, settings)?;
+    let mut sink = CountingSink::default();
+    let summary =
+        generator.run(&mut sink, &mut |s| (s.items >= items).then(|| "simulated enough".to_string())).await?;
+    Ok(Simulation { items: summary.items, kept: summary.kept, usage: summary.usage })
+}
+
+/// Answers every structured request with made-up content of a plausible size.
+struct StandInModel {
+    langs: Vec<String>,
+    next: AtomicU64,
+}
+
+#[async_trait]
+impl ChatModel for StandInModel {
+    async fn chat(&self, request: ChatRequest) -> Result<ChatResponse, LlmError> {
+        let k = self.next.fetch_add(1, Ordering::Relaxed);
+        let content = match &request.json_schema {
+            Some(schema) => match schema["title"].as_str() {
+                Some("summary") => json!({"keep": self.langs, "reason": words(k, 100)}),
+                Some("judge") => json!({"score": 10, "reason": words(k, 100)}),
+                _ => fill(schema, k),
+            }
+            .to_string(),
+            None => words(k, 400),
+        };
+        let prompt_tokens = request.messages.iter().map(|m| tokens(&m.content)).sum();
+        Ok(ChatResponse {
+            usage: llm::Usage { prompt_tokens, completion_tokens: tokens(&content) },
+            content,
+            latency: std::time::Duration::ZERO,
+            retries: 0,
+            cached: false,
+        })
+    }
+
+    fn model_name(&self) -> String {
+        "stand-in".into()
+    }
+}
+
+/// Tokens as the model layer counts them without a tokenizer (≈ 4 bytes each).
+fn tokens(text: &str) -> u64 {
+    (text.len() as u64).div_ceil(4).max(1)
+}
+
+/// About `len` bytes of distinct words (distinct per `k`, so no gate takes two stand-in
+/// answers for duplicates).
+fn words(k: u64, len: usize) -> String {
+    let mut out = String::with_capacity(len + 8);
+    let mut i = 0u64;
+    while out.len() < len {
+        let w = datasets::splitmix64(k.wrapping_mul(1_000_003).wrapping_add(i));
+        out.push_str(&format!("w{:x} ", w % 0xff_ffff));
+        i += 1;
+    }
+    out.trim_end().to_string()
+}
+
+/// A value of `schema`'s shape: texts at a third of their bound, lists at half.
+fn fill(schema: &Value, k: u64) -> Value {
+    match schema["type"].as_str() {
+        Some("object") => {
+            let props = schema["properties"].as_object().cloned().unwrap_or_default();
+            Value::Object(
+                props
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (name, s))| (name.clone(), fill(s, k * 64 + i as u64)))
+                    .collect(),
+            )
+        }
+        Some("array") => {
+            let n = schema["maxItems"].as_u64().unwrap_or(4).div_ceil(2);
+            Value::Array((0..n).map(|i| fill(&schema["items"], k * 16 + i)).collect())
+        }
+        Some("number" | "integer") => json!(5),
+        Some("boolean") => json!(true),
+        _ => {
+            let bound = schema["maxLength"].as_u64().unwrap_or(300) as usize;
+            Value::String(words(k, bound / 3))
+        }
+    }
+}
+
+/// Passes every candidate except the empty solution (so the tests count as real).
+struct StandInChecker<'r> {
+    registry: &'r sandbox::Registry,
+}
+
+impl Checker for StandInChecker<'_> {
+    fn check(&self, _lang: &str, solution: &str, _tests: &str) -> Result<Execution, CheckError> {
+        let passed = !solution.trim().is_empty();
+        Ok(Execution {
+            passed,
+            compiled: true,
+            outcome: if passed { "passed" } else { "failed" }.into(),
+            detail: String::new(),
+            runtime_ms: 0,
+            output_tail: String::new(),
+            files: BTreeMap::new(),
+            commands: Vec::new(),
+            raw_check: Value::Null,
+        })
+    }
+
+    fn stub(&self, _lang: &str) -> String {
+        String::new()
+    }
+
+    fn convention(&self, lang: &str) -> String {
+        self.registry.get(lang).map(|l| l.test_convention.clone()).unwrap_or_default()
+    }
+}
+
+/// Counts what the pipeline decides and writes nothing.
+#[derive(Default)]
+struct CountingSink {
+    kept: u64,
+    attempted: u64,
+    ids: HashSet<String>,
+}
+
+impl SampleSink for CountingSink {
+    fn kept(&self) -> u64 {
+        self.kept
+    }
+    fn attempted(&self) -> u64 {
+        self.attempted
+    }
+    fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+    fn item_done(&self, _item_id: &str) -> bool {
+        false
+    }
+    fn keep(&mut self, record: &CodeRecord) -> Result<(), CodeError> {
+        self.kept += 1;
+        self.attempted += 1;
+        self.ids.insert(record.id.clone());
+        Ok(())
+    }
+    fn reject(&mut self, failure: &FailureRecord) -> Result<(), CodeError> {
+        self.attempted += 1;
+        self.ids.insert(failure.id.clone());
+        Ok(())
+    }
+    fn finish_item(&mut self, _item_id: &str) -> Result<(), CodeError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn settings(langs: &[&str]) -> CodeSettings {
+        CodeSettings::new(langs.iter().map(|l| l.to_string()).collect(), 10)
+    }
+
+    fn play(langs: &[&str], items: u64) -> Simulation {
+        let prompts = Prompts::load(None).unwrap();
+        let s = settings(langs);
+        let seeds = SeedBank::built_in(&s.langs);
+        let registry = sandbox::Registry::builtin();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(simulate(&prompts, None, seeds, &s, &registry, items)).unwrap()
+    }
+
+    #[test]
+    fn one_language_costs_one_proposal_per_item_and_keeps_it() {
+        let sim = play(&["python"], 3);
+        assert_eq!(sim.items, 3);
+        assert_eq!(sim.kept, 3);
+        assert_eq!(sim.usage.calls, 3, "one proposal per item, no port, no summary");
+        let per = sim.per_item().unwrap();
+        assert!(per.prompt_tokens > 100.0 && per.completion_tokens > 100.0, "{per:?}");
+    }
+
+    #[test]
+    fn more_languages_add_ports_and_a_summary() {
+        let one = play(&["python"], 4).per_item().unwrap();
+        let two = play(&["python", "go"], 4);
+        assert_eq!(two.kept, 8, "both versions of every item are kept");
+        let per = two.per_item().unwrap();
+        assert_eq!(per.calls, 3.0, "propose, port, summary");
+        assert!(per.prompt_tokens > 2.0 * one.prompt_tokens, "{per:?} vs {one:?}");
+    }
+
+    #[test]
+    fn stand_in_answers_follow_the_schema_and_are_distinct() {
+        let schema = crate::code::answer::exercise_schema();
+        let a = fill(&schema, 1);
+        let b = fill(&schema, 2);
+        let ex: crate::code::answer::Exercise = serde_json::from_value(a.clone()).unwrap();
+        assert!((100..=140).contains(&ex.instruction.len()), "a third of 400: {}", ex.instruction.len());
+        assert_ne!(a["instruction"], b["instruction"]);
+    }
+}
