@@ -38,13 +38,17 @@ pub struct FailureRecord {
 
 impl FailureRecord {
     /// The stages the card and `gen inspect` know by name.
-    pub const STAGES: [&'static str; 10] = [
+    pub const STAGES: [&'static str; 14] = [
         "generate",
         "parse",
         "compile",
         "tests",
         "vacuous_tests",
-        "dedup",
+        "length",
+        "language",
+        "exact_dup",
+        "near_dup",
+        "summary",
         "decontamination",
         "judge",
         "prove",

@@ -32,7 +32,7 @@ pub use isolation::{BOX_DIR, CACHE_DIR};
 pub use limits::Limits;
 pub use process::TAIL_BYTES;
 pub use record::{Check, ExecRecord, Outcome};
-pub use registry::{Language, Registry, SANDBOX_PATH, Steps, Warmup};
+pub use registry::{Example, Language, Registry, SANDBOX_PATH, Steps, Warmup};
 pub use sandbox::{Sandbox, SandboxOptions};
 
 use std::path::Path;

@@ -31,6 +31,18 @@ pub struct Warmup {
     pub tests: String,
 }
 
+/// A worked exercise that follows the language's conventions, shown to the generating
+/// model as the form of a good answer. It must pass its own check and fail against the
+/// stub (the registry tests run every installed language's example).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub instruction: String,
+    pub solution: String,
+    pub tests: String,
+    pub entry_point: String,
+}
+
 /// One registered language (a `[[language]]` table).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +76,8 @@ pub struct Language {
     pub program: Steps,
     #[serde(default)]
     pub warmup: Option<Warmup>,
+    #[serde(default)]
+    pub example: Option<Example>,
 }
 
 impl Language {

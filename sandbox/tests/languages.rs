@@ -79,3 +79,48 @@ fn unsafe_mode_is_explicit_and_still_runs_checks() {
     assert!(rec.passed(), "{rec:?}");
     assert!(common::sandbox(10_000).is_isolated());
 }
+
+/// The worked example each language shows the generating model is itself a sample we
+/// would keep: it passes its tests, and the tests fail against the stub.
+#[test]
+fn every_installed_language_has_an_example_that_passes_and_is_not_vacuous() {
+    let require = std::env::var_os("SANDBOX_REQUIRE_TOOLCHAINS").is_some();
+    let registry = sandbox::Registry::builtin();
+    let mut langs = Vec::new();
+    for lang in registry.languages() {
+        let example =
+            lang.example.as_ref().unwrap_or_else(|| panic!("{} has no [language.example]", lang.name));
+        assert!(
+            example.solution.contains(&example.entry_point),
+            "{}: entry_point not in the solution",
+            lang.name
+        );
+        if lang.detect_toolchain().is_none() {
+            assert!(!require, "toolchain for {} missing", lang.name);
+            println!("SKIP {}: toolchain not installed", lang.name);
+            continue;
+        }
+        langs.push(lang);
+    }
+    let sb = common::sandbox(20_000);
+    let mut checks: Vec<Check> = Vec::new();
+    for lang in &langs {
+        let ex = lang.example.as_ref().unwrap();
+        checks.push(lang.check_for(&ex.solution, &ex.tests));
+        checks.push(lang.check_for(&lang.stub, &ex.tests));
+    }
+    let records = sb.run_many(&checks);
+    let mut problems = Vec::new();
+    for (i, lang) in langs.iter().enumerate() {
+        let (real, stub) = (records[2 * i].as_ref().unwrap(), records[2 * i + 1].as_ref().unwrap());
+        println!("{:<12} example {:<14} stub {}", lang.name, real.outcome.label(), stub.outcome.label());
+        if !real.passed() {
+            problems
+                .push(format!("{}: the example fails: {}\n{}", lang.name, real.outcome, real.stderr_tail));
+        }
+        if stub.passed() {
+            problems.push(format!("{}: the example's tests pass against the stub", lang.name));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}

@@ -96,6 +96,9 @@ pub struct AgentContext {
 pub struct LanguageAgent {
     pub lang: String,
     pub convention: String,
+    /// A worked answer in this language's conventions (JSON, as the model should answer),
+    /// or empty.
+    pub example: String,
     history: Tree,
     reflections: Tree,
     reflect_every: usize,
@@ -111,10 +114,27 @@ impl LanguageAgent {
         Ok(LanguageAgent {
             lang: lang.to_string(),
             convention,
+            example: String::new(),
             history: memory.agent_history(lang)?,
             reflections: memory.agent_reflections(lang)?,
             reflect_every: reflect_every.max(1),
         })
+    }
+
+    /// Shows `example` to the model as the form of a good answer.
+    pub fn with_example(mut self, example: Option<&crate::code::answer::Exercise>) -> LanguageAgent {
+        self.example = example
+            .map(|e| {
+                serde_json::json!({
+                    "instruction": e.instruction,
+                    "solution": e.solution,
+                    "tests": e.tests,
+                    "entry_point": e.entry_point,
+                })
+                .to_string()
+            })
+            .unwrap_or_default();
+        self
     }
 
     /// Reflections, recent faults and recent instructions, for the next prompt.

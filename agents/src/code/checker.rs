@@ -41,6 +41,11 @@ pub trait Checker: Send + Sync {
     fn stub(&self, lang: &str) -> String;
     /// How tests are written for `lang`, verbatim into prompts.
     fn convention(&self, lang: &str) -> String;
+    /// A worked exercise in `lang`'s conventions, shown to the model as the form of a good
+    /// answer (and kept out of the dataset by the dedup gate).
+    fn example(&self, _lang: &str) -> Option<crate::code::answer::Exercise> {
+        None
+    }
 }
 
 /// Keeps the end of `text` within `max` bytes, on a char boundary.
@@ -109,5 +114,21 @@ impl Checker for SandboxChecker {
 
     fn convention(&self, lang: &str) -> String {
         self.language(lang).map(|l| l.test_convention.clone()).unwrap_or_default()
+    }
+
+    fn example(&self, lang: &str) -> Option<crate::code::answer::Exercise> {
+        self.language(lang).ok()?.example.as_ref().map(example_exercise)
+    }
+}
+
+/// The registry's worked example as an agent's answer.
+pub fn example_exercise(e: &sandbox::Example) -> crate::code::answer::Exercise {
+    crate::code::answer::Exercise {
+        instruction: e.instruction.clone(),
+        solution: e.solution.clone(),
+        tests: e.tests.clone(),
+        entry_point: e.entry_point.clone(),
+        explanation: String::new(),
+        concepts: Vec::new(),
     }
 }

@@ -122,6 +122,7 @@ impl Caller<'_> {
             Err(e) => return Ok(Err(AskError::Llm(e))),
         };
         usage.add(&resp);
+        tracing::debug!(template, answer = %resp.content, "model answered");
         Ok(answer::parse::<T>(&resp.content).map(|v| (v, resp.content.clone())).map_err(AskError::Parse))
     }
 }
@@ -165,6 +166,7 @@ pub(crate) async fn discuss(
     let data = serde_json::json!({
         "lang": proposer.lang,
         "convention": proposer.convention,
+        "example": proposer.example,
         "snippet": topic.seed.map_or("", |s| s.code.as_str()),
         "answer_first": topic.answer_first,
         "reflections": ctx.reflections,
@@ -232,6 +234,7 @@ pub(crate) async fn discuss(
                     "lang": other.lang,
                     "from_lang": proposer.lang,
                     "convention": other.convention,
+                    "example": other.example,
                     "instruction": current.instruction,
                     "solution": current.solution,
                     "round": round,

@@ -119,14 +119,18 @@ fn tokens(text: &str) -> u64 {
     (text.len() as u64).div_ceil(4).max(1)
 }
 
-/// About `len` bytes of distinct words (distinct per `k`, so no gate takes two stand-in
-/// answers for duplicates).
+/// About `len` bytes of words, distinct per `k` (so no gate takes two stand-in answers
+/// for duplicates) and every other one English (so the language gate passes them).
 fn words(k: u64, len: usize) -> String {
     let mut out = String::with_capacity(len + 8);
     let mut i = 0u64;
     while out.len() < len {
-        let w = datasets::splitmix64(k.wrapping_mul(1_000_003).wrapping_add(i));
-        out.push_str(&format!("w{:x} ", w % 0xff_ffff));
+        let mut h = datasets::splitmix64(k.wrapping_mul(1_000_003).wrapping_add(i));
+        for _ in 0..6 {
+            out.push(char::from(b'a' + (h % 26) as u8));
+            h /= 26;
+        }
+        out.push_str(if i.is_multiple_of(2) { " the " } else { " " });
         i += 1;
     }
     out.trim_end().to_string()
@@ -185,6 +189,10 @@ impl Checker for StandInChecker<'_> {
 
     fn convention(&self, lang: &str) -> String {
         self.registry.get(lang).map(|l| l.test_convention.clone()).unwrap_or_default()
+    }
+
+    fn example(&self, lang: &str) -> Option<crate::code::answer::Exercise> {
+        self.registry.get(lang)?.example.as_ref().map(crate::code::checker::example_exercise)
     }
 }
 

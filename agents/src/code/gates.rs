@@ -1,6 +1,6 @@
-//! Quality gates between a passing sample and the dataset: exact and MinHash
-//! near-duplicate removal (over this run and the agent's memory of earlier runs) and
-//! n-gram decontamination against benchmark files.
+//! Quality gates between a passing sample and the dataset: length and language checks
+//! of the instruction, exact and MinHash near-duplicate removal (over this run and the
+//! agent's memory of earlier runs) and n-gram decontamination against benchmark files.
 //!
 //! Duplicates are judged per language on the instruction: the same exercise ported to
 //! Go and to Python is the multilingual transfer we want, not a duplicate.
@@ -18,6 +18,169 @@ pub const NEAR_DUP_THRESHOLD: f64 = 0.7;
 /// Word n-gram length for decontamination; 13 is the GPT-3 convention for prose, but
 /// benchmark prompts for code are short, so a shorter window catches paraphrased copies.
 pub const DECONTAM_NGRAM: usize = 10;
+
+/// Instructions shorter than this many words do not state a task ("Sum.", "Fix it").
+pub const MIN_INSTRUCTION_WORDS: usize = 6;
+/// Longer instructions are essays, not exercises (the schema allows 400 characters; a
+/// `--seeds` run or a lenient endpoint may send more).
+pub const MAX_INSTRUCTION_CHARS: usize = 2000;
+/// Solutions longer than this are not the small, checkable exercises we keep.
+pub const MAX_SOLUTION_LINES: usize = 200;
+
+/// Why an exercise's size disqualifies it, if it does.
+pub fn length_problem(instruction: &str, solution: &str) -> Option<String> {
+    let n = words(instruction).len();
+    if n < MIN_INSTRUCTION_WORDS {
+        return Some(format!("the instruction has {n} words, fewer than {MIN_INSTRUCTION_WORDS}"));
+    }
+    if instruction.chars().count() > MAX_INSTRUCTION_CHARS {
+        return Some(format!("the instruction is longer than {MAX_INSTRUCTION_CHARS} characters"));
+    }
+    let lines = solution.lines().filter(|l| !l.trim().is_empty()).count();
+    if lines > MAX_SOLUTION_LINES {
+        return Some(format!("the solution has {lines} lines, more than {MAX_SOLUTION_LINES}"));
+    }
+    None
+}
+
+/// Common English words; an instruction without any is not English prose.
+const ENGLISH: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "all",
+    "also",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "been",
+    "before",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "create",
+    "do",
+    "does",
+    "each",
+    "every",
+    "first",
+    "for",
+    "from",
+    "given",
+    "has",
+    "have",
+    "how",
+    "if",
+    "implement",
+    "in",
+    "input",
+    "into",
+    "is",
+    "it",
+    "its",
+    "last",
+    "less",
+    "list",
+    "may",
+    "more",
+    "most",
+    "must",
+    "new",
+    "next",
+    "no",
+    "not",
+    "number",
+    "of",
+    "on",
+    "one",
+    "only",
+    "or",
+    "other",
+    "our",
+    "output",
+    "over",
+    "per",
+    "provide",
+    "result",
+    "return",
+    "returns",
+    "same",
+    "should",
+    "so",
+    "string",
+    "such",
+    "takes",
+    "than",
+    "that",
+    "the",
+    "their",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "three",
+    "to",
+    "two",
+    "under",
+    "up",
+    "use",
+    "using",
+    "value",
+    "values",
+    "was",
+    "we",
+    "what",
+    "when",
+    "where",
+    "which",
+    "will",
+    "with",
+    "within",
+    "without",
+    "write",
+    "you",
+    "your",
+];
+
+/// Why an instruction is not English prose (training data asks in English; code, a bare
+/// signature or another script in its place is a broken sample), if it is not.
+pub fn language_problem(instruction: &str) -> Option<String> {
+    let visible: Vec<char> = instruction.chars().filter(|c| !c.is_whitespace()).collect();
+    if visible.is_empty() {
+        return Some("the instruction is empty".into());
+    }
+    let latin = visible.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    let share = latin as f64 / visible.len() as f64;
+    if share < 0.6 {
+        return Some(format!(
+            "the instruction is {:.0}% latin letters (code or another script, not English prose)",
+            share * 100.0
+        ));
+    }
+    let symbols = visible.iter().filter(|c| "(){}[];=<>+*/\\|&!%^~$#@`".contains(**c)).count();
+    if symbols as f64 > 0.15 * visible.len() as f64 {
+        return Some("the instruction reads as code, not prose".into());
+    }
+    let words = words(instruction);
+    let english = words.iter().filter(|w| ENGLISH.contains(&w.as_str())).count();
+    if english * 10 < words.len() {
+        return Some(format!(
+            "only {english} of the instruction's {} words are common English words",
+            words.len()
+        ));
+    }
+    None
+}
 
 /// Lowercase alphanumeric words: what survives reformatting and punctuation changes.
 pub fn words(text: &str) -> Vec<String> {
@@ -217,6 +380,36 @@ fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn length_gate_rejects_non_tasks_and_monsters() {
+        let ok = "Write a function that returns the largest of three integers.";
+        assert_eq!(length_problem(ok, "def f():\n    pass\n"), None);
+        assert!(length_problem("Sum it.", "x").unwrap().contains("2 words"));
+        assert!(length_problem(&"word ".repeat(500), "x").unwrap().contains("longer than"));
+        assert!(length_problem(ok, &"x = 1\n".repeat(MAX_SOLUTION_LINES + 1)).unwrap().contains("lines"));
+    }
+
+    #[test]
+    fn language_gate_wants_english_prose() {
+        for good in [
+            "Write a function that returns the largest of three integers.",
+            "Implement fizzbuzz(n): for every number up to n print Fizz, Buzz or FizzBuzz.",
+            "Given a list of strings, return them sorted by length.",
+            "Our ticket counter subtracts a fixed fee. Provide minus_three(x) returning the balance x after removing three units; balances may go below zero.",
+        ] {
+            assert_eq!(language_problem(good), None, "{good}");
+        }
+        for bad in [
+            "def f(x): return x + 1",
+            "assert f(1) == 2; assert f(2) == 3; assert f(3) == 4",
+            "Écrivez une fonction qui renvoie le plus grand élément d'une liste.",
+            "编写一个函数，返回列表中最大的元素。",
+            "",
+        ] {
+            assert!(language_problem(bad).is_some(), "{bad:?} passed as English prose");
+        }
+    }
 
     #[test]
     fn exact_and_near_duplicates_are_found_per_language() {

@@ -8,7 +8,7 @@ use crate::code::agent::{LanguageAgent, Outcome, first_line};
 use crate::code::answer::{self, JudgeAnswer, SummaryDecision};
 use crate::code::checker::Checker;
 use crate::code::discussion::{self, Caller, Candidate, Discussion, Sampling, Topic, turn};
-use crate::code::gates::{Decontaminator, DedupIndex, Duplicate};
+use crate::code::gates::{self, Decontaminator, DedupIndex, Duplicate};
 use crate::code::report::{LangStats, RunSummary};
 use crate::code::seeds::SeedBank;
 use crate::code::sink::SampleSink;
@@ -109,7 +109,13 @@ impl<'a> CodeGenerator<'a> {
         let mut agents = BTreeMap::new();
         let mut dedup = DedupIndex::default();
         for lang in &settings.langs {
-            let agent = LanguageAgent::open(memory, lang, checker.convention(lang), settings.reflect_every)?;
+            let example = checker.example(lang);
+            let agent = LanguageAgent::open(memory, lang, checker.convention(lang), settings.reflect_every)?
+                .with_example(example.as_ref());
+            // A copy of the example is not a new sample.
+            if let Some(e) = &example {
+                dedup.insert(lang, &e.instruction);
+            }
             for instruction in agent.kept_instructions()? {
                 dedup.insert(lang, &instruction);
             }
@@ -426,7 +432,8 @@ impl<'a> CodeGenerator<'a> {
         Ok(if keep.is_empty() { all } else { keep })
     }
 
-    /// The quality gates in order: dedup, decontamination, judge. `None` = keep.
+    /// The quality gates in order: length, language, dedup, decontamination, judge.
+    /// `None` = keep.
     async fn gate(
         &mut self,
         caller: &Caller<'_>,
@@ -434,6 +441,12 @@ impl<'a> CodeGenerator<'a> {
         verified: &Verified,
     ) -> Result<Option<(&'static str, String, Option<f64>)>, CodeError> {
         let ex = &verified.exercise;
+        if let Some(reason) = gates::length_problem(&ex.instruction, &ex.solution) {
+            return Ok(Some(("length", reason, None)));
+        }
+        if let Some(reason) = gates::language_problem(&ex.instruction) {
+            return Ok(Some(("language", reason, None)));
+        }
         match self.dedup.check(lang, &ex.instruction) {
             Some(Duplicate::Exact) => {
                 return Ok(Some(("exact_dup", "the same instruction was already written".into(), None)));
@@ -474,6 +487,8 @@ impl<'a> CodeGenerator<'a> {
     fn count_drop(&mut self, stage: &str) {
         let d = &mut self.summary.drops;
         match stage {
+            "length" => d.length += 1,
+            "language" => d.language += 1,
             "exact_dup" => d.exact_dup += 1,
             "near_dup" => d.near_dup += 1,
             "decontamination" => d.decontamination += 1,

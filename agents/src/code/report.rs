@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 /// What each quality gate dropped.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DropCounts {
+    pub length: u64,
+    pub language: u64,
     pub exact_dup: u64,
     pub near_dup: u64,
     pub decontamination: u64,
@@ -19,7 +21,13 @@ pub struct DropCounts {
 
 impl DropCounts {
     pub fn total(&self) -> u64 {
-        self.exact_dup + self.near_dup + self.decontamination + self.judge + self.summary
+        self.length
+            + self.language
+            + self.exact_dup
+            + self.near_dup
+            + self.decontamination
+            + self.judge
+            + self.summary
     }
 }
 
