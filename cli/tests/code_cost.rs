@@ -97,6 +97,24 @@ fn responder(counter: Arc<AtomicUsize>) -> impl Fn(&MockRequest) -> String + Sen
                 counter.fetch_add(1, Ordering::SeqCst),
                 prompt.contains("You are the javascript agent"),
             ),
+            "description" => {
+                let entry = prompt.split("defines the function `").nth(1).and_then(|r| r.split('`').next()).unwrap();
+                let calls: &[&str] = match entry {
+                    "is_balanced" => &["(\"([]{})\")", "(\"(]\")", "(\"\")", "(\"((\")"],
+                    "running_max" => &["([3, 1, 4, 1, 5])", "([])", "([-2, -5, 0])"],
+                    "word_count" => &["(\"the cat and the hat\")", "(\"\")", "(\"A a A\")"],
+                    "capitalizeWords" => &["(\"hello big world\")", "(\"\")", "(\"a  b\")"],
+                    "chunk" => &["([1, 2, 3, 4, 5], 2)", "([], 3)", "([1, 2], 5)"],
+                    _ => &["(1234)", "(-40)", "(0)"],
+                };
+                serde_json::json!({
+                    "instruction": format!("Write a function {entry} that does what this snippet does; the exercise number {} checks edge cases such as empty input.", counter.fetch_add(1, Ordering::SeqCst)),
+                    "calls": calls,
+                    "explanation": format!("`{entry}` walks over its input once and builds the result as it goes; empty input gives the empty result."),
+                    "concepts": ["iteration", "edge cases"],
+                })
+                .to_string()
+            }
             "summary" => {
                 r#"{"keep": ["python", "javascript"], "reason": "Both versions pass their tests and read naturally."}"#
                     .into()

@@ -23,6 +23,7 @@
 
 mod isolation;
 mod limits;
+mod probe;
 mod process;
 mod record;
 mod registry;
@@ -30,6 +31,7 @@ mod sandbox;
 
 pub use isolation::{BOX_DIR, CACHE_DIR};
 pub use limits::Limits;
+pub use probe::{CallResult, MAX_VALUE_CHARS, ProbeOutcome, ProbeSpec};
 pub use process::TAIL_BYTES;
 pub use record::{Check, ExecRecord, Outcome};
 pub use registry::{Example, Language, Registry, SANDBOX_PATH, Steps, Warmup};

@@ -78,6 +78,8 @@ pub struct Language {
     pub warmup: Option<Warmup>,
     #[serde(default)]
     pub example: Option<Example>,
+    #[serde(default)]
+    pub probe: Option<crate::probe::ProbeSpec>,
 }
 
 impl Language {

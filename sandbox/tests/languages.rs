@@ -124,3 +124,47 @@ fn every_installed_language_has_an_example_that_passes_and_is_not_vacuous() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
+
+/// Probing: the calls' values come back as literals, calls that raise are reported as
+/// such, and tests built from the values pass on the solution and fail on the stub.
+#[test]
+fn probes_turn_returned_values_into_tests_that_hold() {
+    let registry = sandbox::Registry::builtin();
+    let sb = common::sandbox(20_000);
+    let mut probed = 0;
+    for lang in registry.languages().iter().filter(|l| l.can_probe()) {
+        if lang.detect_toolchain().is_none() {
+            assert!(
+                std::env::var_os("SANDBOX_REQUIRE_TOOLCHAINS").is_none(),
+                "toolchain for {} missing",
+                lang.name
+            );
+            continue;
+        }
+        let ex = lang.example.as_ref().unwrap();
+        let f = &ex.entry_point;
+        let calls: Vec<String> = vec![
+            format!("{f}(\"hello\")"),
+            format!("{f}(\"\")"),
+            format!("{f}(\"hello\")"),
+            format!("{f}(null_or_none_is_not_defined)"),
+            format!("{f}(\"Quote \\\" and \\\\ backslash\")"),
+        ];
+        let out = sb.probe(lang, &ex.solution, f, &calls).unwrap().unwrap();
+        let values = out.values();
+        assert_eq!(
+            values,
+            vec![(calls[0].as_str(), "2"), (calls[1].as_str(), "0"), (calls[4].as_str(), "6")],
+            "{}: {:?}\n{}",
+            lang.name,
+            out.results,
+            out.record.stderr_tail
+        );
+        assert!(out.results[3].value.is_err(), "{}: an undefined name is an error", lang.name);
+        let tests = lang.probe_tests(f, &values).unwrap();
+        assert!(sb.check(lang, &ex.solution, &tests).unwrap().passed(), "{}: {tests}", lang.name);
+        assert!(!sb.check(lang, &lang.stub, &tests).unwrap().passed(), "{}: passes the stub", lang.name);
+        probed += 1;
+    }
+    assert!(probed >= 1, "no language could be probed");
+}

@@ -28,6 +28,8 @@ trap 'kill "$(cat "$tmp/mock.log.pid")" 2>/dev/null; rm -rf "$tmp"' EXIT
 e2e_say "gen code -n 6 --langs python,javascript against the canned mock server"
 "$GEN" code --api-base "$api" --model mock-coder -n 6 --langs python,javascript --seed 11 \
   --out "$code_dir" --format parquet,chat,alpaca
+# Every kept sample (also those whose tests were probed from a given answer) replays green.
+"$GEN" verify "$code_dir/data.jsonl"
 GEN_DATA="$code_dir" python3 datasets/notebooks/run.py "$NB"
 python3 scripts/e2e/same_rows.py "$code_dir/data.jsonl" "$code_dir/data.parquet"
 GEN_DATA="$code_dir/data.parquet" python3 datasets/notebooks/run.py "$NB"

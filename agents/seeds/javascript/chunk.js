@@ -5,3 +5,4 @@ function chunk(items, size) {
   }
   return out;
 }
+module.exports = { chunk };

@@ -29,6 +29,59 @@ pub struct Port {
     pub exercise: Exercise,
 }
 
+/// An agent's account of a given answer (the seed snippet taken as the solution): the
+/// exercise it answers, and calls whose values become the tests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Description {
+    pub instruction: String,
+    #[serde(default, deserialize_with = "strings_or_string")]
+    pub calls: Vec<String>,
+    #[serde(default)]
+    pub explanation: String,
+    #[serde(default, deserialize_with = "strings_or_string")]
+    pub concepts: Vec<String>,
+}
+
+/// Most calls probed per exercise.
+pub const MAX_CALLS: usize = 8;
+
+impl Description {
+    /// The calls that are one call of `entry` (`f(...)`; a bare `(...)` gets the name
+    /// put in front, a `print(...)` around it or a `;` after it is taken off), each once,
+    /// in order.
+    pub fn usable_calls(&self, entry: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for call in &self.calls {
+            let mut c = call.trim().to_string();
+            if let Some(i) = c.rfind(')') {
+                let rest = c[i + 1..].trim();
+                if rest.is_empty() || rest == ";" || rest.starts_with('#') || rest.starts_with("//") {
+                    c.truncate(i + 1);
+                }
+            }
+            for wrapper in ["print(", "console.log("] {
+                if let Some(inner) = c.strip_prefix(wrapper).and_then(|r| r.strip_suffix(')')) {
+                    c = inner.trim().to_string();
+                }
+            }
+            if c.starts_with('(') {
+                c = format!("{entry}{c}");
+            }
+            let c = c.as_str();
+            let ok = !entry.is_empty()
+                && c.starts_with(entry)
+                && c[entry.len()..].trim_start().starts_with('(')
+                && c.ends_with(')')
+                && !c.contains('\n');
+            if ok && !out.iter().any(|o| o == c) {
+                out.push(c.to_string());
+            }
+        }
+        out.truncate(MAX_CALLS);
+        out
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryDecision {
     #[serde(default, deserialize_with = "strings_or_string")]
@@ -94,6 +147,20 @@ pub fn port_schema() -> Value {
         "type": "object",
         "properties": props,
         "required": ["critique", "instruction", "solution", "tests", "entry_point"],
+    })
+}
+
+pub fn description_schema() -> Value {
+    json!({
+        "title": "description",
+        "type": "object",
+        "properties": {
+            "instruction": text(400),
+            "calls": list(5, 120),
+            "explanation": text(300),
+            "concepts": list(4, 40),
+        },
+        "required": ["instruction", "calls"],
     })
 }
 
@@ -197,6 +264,28 @@ fn strings_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Strin
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usable_calls_are_calls_of_the_entry_point_each_once() {
+        let d = Description {
+            instruction: "x".into(),
+            calls: vec![
+                "f(1)".into(),
+                "  f(2);  ".into(),
+                "print(f(3))  # 3".into(),
+                "console.log(f(4));".into(),
+                "(5)".into(),
+                "f(1)".into(),
+                "g(1)".into(),
+                "ff(1)".into(),
+                "f".into(),
+                "f(1)\nimport os".into(),
+            ],
+            explanation: String::new(),
+            concepts: Vec::new(),
+        };
+        assert_eq!(d.usable_calls("f"), vec!["f(1)", "f(2)", "f(3)", "f(4)", "f(5)"]);
+    }
 
     #[test]
     fn parses_json_wrapped_in_prose_and_fences() {

@@ -46,6 +46,39 @@ pub trait Checker: Send + Sync {
     fn example(&self, _lang: &str) -> Option<crate::code::answer::Exercise> {
         None
     }
+    /// The function a given answer in `lang` defines, if it can be probed: the entry
+    /// point of an exercise written around it.
+    fn probe_entry(&self, _lang: &str, _code: &str) -> Option<String> {
+        None
+    }
+    /// Tests built from what `solution` returns for `calls`: `Ok(Err(reason))` when the
+    /// calls do not give enough to test (fewer than two distinct results).
+    fn probe_tests(
+        &self,
+        _lang: &str,
+        _solution: &str,
+        _entry_point: &str,
+        _calls: &[String],
+    ) -> Result<Result<String, String>, CheckError> {
+        Ok(Err("this checker cannot probe solutions".into()))
+    }
+}
+
+/// Fewest distinct returned values that make probed tests worth keeping: one value only
+/// would also hold for a function that ignores its input.
+pub const MIN_PROBED_VALUES: usize = 2;
+
+/// Picks the probed calls that make tests, or says why there are too few.
+pub fn probed_values<'a>(values: &[(&'a str, &'a str)]) -> Result<Vec<(&'a str, &'a str)>, String> {
+    let distinct: std::collections::BTreeSet<&str> = values.iter().map(|(_, v)| *v).collect();
+    if distinct.len() < MIN_PROBED_VALUES {
+        return Err(format!(
+            "{} call(s) returned {} distinct value(s); at least {MIN_PROBED_VALUES} distinct values are needed",
+            values.len(),
+            distinct.len()
+        ));
+    }
+    Ok(values.to_vec())
 }
 
 /// Keeps the end of `text` within `max` bytes, on a char boundary.
@@ -118,6 +151,35 @@ impl Checker for SandboxChecker {
 
     fn example(&self, lang: &str) -> Option<crate::code::answer::Exercise> {
         self.language(lang).ok()?.example.as_ref().map(example_exercise)
+    }
+
+    fn probe_entry(&self, lang: &str, code: &str) -> Option<String> {
+        self.language(lang).ok()?.defined_functions(code).into_iter().next()
+    }
+
+    fn probe_tests(
+        &self,
+        lang: &str,
+        solution: &str,
+        entry_point: &str,
+        calls: &[String],
+    ) -> Result<Result<String, String>, CheckError> {
+        let language = self.language(lang)?;
+        let outcome = match self.sandbox.probe(language, solution, entry_point, calls) {
+            Ok(Some(o)) => o,
+            Ok(None) => return Ok(Err(format!("{lang} cannot be probed"))),
+            Err(e) => return Err(CheckError::Sandbox(e.to_string())),
+        };
+        if !outcome.record.passed() {
+            let exec = execution_from(&outcome.record);
+            return Ok(Err(format!(
+                "the solution did not run: {} {}",
+                exec.detail,
+                tail(&exec.output_tail, 300)
+            )));
+        }
+        Ok(probed_values(&outcome.values())
+            .map(|v| language.probe_tests(entry_point, &v).unwrap_or_default()))
     }
 }
 

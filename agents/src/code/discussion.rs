@@ -9,7 +9,7 @@
 
 use crate::Prompts;
 use crate::code::agent::{LanguageAgent, first_line};
-use crate::code::answer::{self, Exercise, Port};
+use crate::code::answer::{self, Description, Exercise, Port};
 use crate::code::seeds::Seed;
 use crate::code::{CodeError, Usage};
 use datasets::Turn;
@@ -40,6 +40,9 @@ pub struct Candidate {
     /// `propose` or `port`.
     pub role: &'static str,
     pub exercise: Exercise,
+    /// For an exercise whose answer was given (the seed snippet): the calls whose values,
+    /// probed in the sandbox, become its tests (`exercise.tests` is empty until then).
+    pub probe_calls: Vec<String>,
 }
 
 /// A version that never became a candidate (the model failed or its answer did not parse).
@@ -146,6 +149,10 @@ pub(crate) struct Topic<'a> {
     pub others: Vec<&'a LanguageAgent>,
     pub seed: Option<&'a Seed>,
     pub answer_first: bool,
+    /// With `answer_first`, when the checker can probe the snippet: the function it
+    /// defines. The snippet is then the solution verbatim; the proposer describes the
+    /// exercise and names calls to probe.
+    pub describe: Option<String>,
     pub rounds: u32,
     pub parallel: bool,
 }
@@ -163,6 +170,41 @@ pub(crate) async fn discuss(
         ..Discussion::default()
     };
     let ctx = proposer.context()?;
+    if let (Some(entry), Some(seed)) = (topic.describe.clone(), topic.seed) {
+        d.templates.insert("code_describe");
+        d.templates.insert("system");
+        let data = serde_json::json!({
+            "lang": proposer.lang,
+            "snippet": seed.code,
+            "entry_point": entry,
+            "reflections": ctx.reflections,
+            "avoid": ctx.avoid,
+        });
+        let described = match caller
+            .ask::<Description, _>("code_describe", &data, answer::description_schema(), 0, usage)
+            .await?
+        {
+            Ok((desc, raw)) => {
+                d.dialogue.push(turn(&proposer.lang, "describe", &raw));
+                described_exercise(&desc, &entry, &seed.code)
+            }
+            Err(e) => {
+                if let AskError::Llm(err) = &e {
+                    d.model_error = Some(err.to_string());
+                }
+                Err((e.stage(), e.reason()))
+            }
+        };
+        match described {
+            Ok((exercise, calls)) => {
+                return port_and_collect(caller, topic, d, exercise, calls, 0, usage).await;
+            }
+            Err((stage, reason)) => {
+                d.stillborn.push(Stillborn { lang: proposer.lang.clone(), role: "describe", stage, reason });
+                return Ok(d);
+            }
+        }
+    }
     let data = serde_json::json!({
         "lang": proposer.lang,
         "convention": proposer.convention,
@@ -175,40 +217,78 @@ pub(crate) async fn discuss(
     });
     d.templates.insert("code_propose");
     d.templates.insert("system");
-    let mut call_no = 0u64;
-    let mut current = match caller
-        .ask::<Exercise, _>("code_propose", &data, answer::exercise_schema(), call_no, usage)
-        .await?
-    {
-        Ok((ex, raw)) => {
-            d.dialogue.push(turn(&proposer.lang, "propose", &raw));
-            match ex.cleaned() {
-                Ok(ex) => ex,
-                Err(reason) => {
-                    d.stillborn.push(Stillborn {
-                        lang: proposer.lang.clone(),
-                        role: "propose",
-                        stage: "parse",
-                        reason,
-                    });
-                    return Ok(d);
+    let current =
+        match caller.ask::<Exercise, _>("code_propose", &data, answer::exercise_schema(), 0, usage).await? {
+            Ok((ex, raw)) => {
+                d.dialogue.push(turn(&proposer.lang, "propose", &raw));
+                match ex.cleaned() {
+                    Ok(ex) => ex,
+                    Err(reason) => {
+                        d.stillborn.push(Stillborn {
+                            lang: proposer.lang.clone(),
+                            role: "propose",
+                            stage: "parse",
+                            reason,
+                        });
+                        return Ok(d);
+                    }
                 }
             }
-        }
-        Err(e) => {
-            if let AskError::Llm(err) = &e {
-                d.model_error = Some(err.to_string());
+            Err(e) => {
+                if let AskError::Llm(err) = &e {
+                    d.model_error = Some(err.to_string());
+                }
+                d.stillborn.push(Stillborn {
+                    lang: proposer.lang.clone(),
+                    role: "propose",
+                    stage: e.stage(),
+                    reason: e.reason(),
+                });
+                return Ok(d);
             }
-            d.stillborn.push(Stillborn {
-                lang: proposer.lang.clone(),
-                role: "propose",
-                stage: e.stage(),
-                reason: e.reason(),
-            });
-            return Ok(d);
-        }
-    };
+        };
 
+    port_and_collect(caller, topic, d, current, Vec::new(), 0, usage).await
+}
+
+/// Turns a described answer into an exercise with no tests yet, and its usable calls.
+fn described_exercise(
+    desc: &Description,
+    entry: &str,
+    snippet: &str,
+) -> Result<(Exercise, Vec<String>), (&'static str, String)> {
+    if desc.instruction.trim().is_empty() {
+        return Err(("parse", "the answer's `instruction` is empty".into()));
+    }
+    let calls = desc.usable_calls(entry);
+    if calls.is_empty() {
+        return Err(("parse", format!("no call of the form {entry}(...) among the answer's calls")));
+    }
+    let mut solution = snippet.trim_end().to_string();
+    solution.push('\n');
+    let exercise = Exercise {
+        instruction: desc.instruction.trim().to_string(),
+        solution,
+        tests: String::new(),
+        entry_point: entry.to_string(),
+        explanation: desc.explanation.trim().to_string(),
+        concepts: desc.concepts.clone(),
+    };
+    Ok((exercise, calls))
+}
+
+/// The rounds after the proposal: the other agents critique and port `current`, the
+/// proposer revises between rounds; then every version becomes a candidate.
+async fn port_and_collect(
+    caller: &Caller<'_>,
+    topic: Topic<'_>,
+    mut d: Discussion,
+    mut current: Exercise,
+    mut probe_calls: Vec<String>,
+    mut call_no: u64,
+    usage: &mut Usage,
+) -> Result<Discussion, CodeError> {
+    let proposer = topic.proposer;
     let rounds = topic.rounds.max(1);
     let mut last_ports: Vec<(String, PortResult)> = Vec::new();
     let mut peer_critiques: Vec<String> = Vec::new();
@@ -304,14 +384,23 @@ pub(crate) async fn discuss(
                 d.dialogue.push(turn(&proposer.lang, "revise", &raw));
                 if let Ok(ex) = ex.cleaned() {
                     current = ex;
+                    // The revision wrote its own tests: nothing left to probe.
+                    probe_calls.clear();
                 }
             }
         }
     }
-    d.candidates.push(Candidate { lang: proposer.lang.clone(), role: "propose", exercise: current });
+    d.candidates.push(Candidate {
+        lang: proposer.lang.clone(),
+        role: "propose",
+        exercise: current,
+        probe_calls,
+    });
     for (lang, port) in last_ports {
         match port {
-            Ok(exercise) => d.candidates.push(Candidate { lang, role: "port", exercise }),
+            Ok(exercise) => {
+                d.candidates.push(Candidate { lang, role: "port", exercise, probe_calls: Vec::new() })
+            }
             Err((stage, reason)) => d.stillborn.push(Stillborn { lang, role: "port", stage, reason }),
         }
     }

@@ -94,6 +94,13 @@ impl ChatModel for StandInModel {
             Some(schema) => match schema["title"].as_str() {
                 Some("summary") => json!({"keep": self.langs, "reason": words(k, 100)}),
                 Some("judge") => json!({"score": 10, "reason": words(k, 100)}),
+                // Bare argument lists: the pipeline puts the function's name in front.
+                Some("description") => json!({
+                    "instruction": words(k, 133),
+                    "calls": (0..3).map(|i| format!("({i}, {})", words(k * 8 + i, 12))).collect::<Vec<_>>(),
+                    "explanation": words(k, 100),
+                    "concepts": [words(k, 13), words(k + 1, 13)],
+                }),
                 _ => fill(schema, k),
             }
             .to_string(),
@@ -193,6 +200,26 @@ impl Checker for StandInChecker<'_> {
 
     fn example(&self, lang: &str) -> Option<crate::code::answer::Exercise> {
         self.registry.get(lang)?.example.as_ref().map(crate::code::checker::example_exercise)
+    }
+
+    fn probe_entry(&self, lang: &str, code: &str) -> Option<String> {
+        self.registry.get(lang)?.defined_functions(code).into_iter().next()
+    }
+
+    /// Every call "returns" its own index: tests of the real shape and size.
+    fn probe_tests(
+        &self,
+        lang: &str,
+        _solution: &str,
+        entry_point: &str,
+        calls: &[String],
+    ) -> Result<Result<String, String>, CheckError> {
+        let Some(language) = self.registry.get(lang) else { return Ok(Err("unknown language".into())) };
+        let values: Vec<String> = (0..calls.len()).map(|i| i.to_string()).collect();
+        let pairs: Vec<(&str, &str)> =
+            calls.iter().map(String::as_str).zip(values.iter().map(String::as_str)).collect();
+        Ok(crate::code::checker::probed_values(&pairs)
+            .map(|v| language.probe_tests(entry_point, &v).unwrap_or_default()))
     }
 }
 

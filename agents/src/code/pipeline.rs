@@ -223,11 +223,15 @@ impl<'a> CodeGenerator<'a> {
             },
             seed: item_seed,
         };
+        let answer_first = seed.is_some() && item_seed & 1 == 1;
         let topic = Topic {
             proposer,
             others,
             seed,
-            answer_first: seed.is_some() && item_seed & 1 == 1,
+            answer_first,
+            describe: seed
+                .filter(|_| answer_first)
+                .and_then(|s| self.checker.probe_entry(&proposer_lang, &s.code)),
             rounds: self.settings.rounds,
             parallel: self.settings.parallel,
         };
@@ -275,6 +279,42 @@ impl<'a> CodeGenerator<'a> {
             {
                 break;
             }
+            // A given answer gets its tests from what it returns for the proposer's calls.
+            let probed;
+            let candidate = if candidate.probe_calls.is_empty() {
+                candidate
+            } else {
+                let ex = &candidate.exercise;
+                match self.checker.probe_tests(
+                    &candidate.lang,
+                    &ex.solution,
+                    &ex.entry_point,
+                    &candidate.probe_calls,
+                )? {
+                    Ok(tests) => {
+                        let mut c = candidate.clone();
+                        c.exercise.tests = tests;
+                        probed = c;
+                        &probed
+                    }
+                    Err(reason) => {
+                        let instruction = ex.instruction.clone();
+                        self.fail(
+                            sink,
+                            &id,
+                            &candidate.lang,
+                            "tests",
+                            &format!("probing the given answer: {reason}"),
+                            1,
+                            &instruction,
+                            &candidate.exercise.concepts,
+                            vec![format!("the calls gave too little to test: {}", first_line(&reason, 160))],
+                            candidate.role,
+                        )?;
+                        continue;
+                    }
+                }
+            };
             let convention =
                 self.agents.get(&candidate.lang).map(|a| a.convention.clone()).unwrap_or_default();
             let mut usage = Usage::default();

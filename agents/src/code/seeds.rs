@@ -30,7 +30,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/java/Mean.java", include_str!("../../seeds/java/Mean.java")),
     ("seeds/javascript/capitalize_words.js", include_str!("../../seeds/javascript/capitalize_words.js")),
     ("seeds/javascript/chunk.js", include_str!("../../seeds/javascript/chunk.js")),
-    ("seeds/javascript/count_vowels.js", include_str!("../../seeds/javascript/count_vowels.js")),
+    ("seeds/javascript/sum_digits.js", include_str!("../../seeds/javascript/sum_digits.js")),
     ("seeds/python/is_balanced.py", include_str!("../../seeds/python/is_balanced.py")),
     ("seeds/python/running_max.py", include_str!("../../seeds/python/running_max.py")),
     ("seeds/python/word_count.py", include_str!("../../seeds/python/word_count.py")),

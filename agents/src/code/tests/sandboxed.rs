@@ -27,6 +27,13 @@ async fn openai_backend_and_sandbox_write_records_that_replay_green() {
         let title = req.json_schema.as_ref().and_then(|s| s["title"].as_str()).unwrap_or("").to_string();
         match title.as_str() {
             "exercise" => exercise_json(counter.fetch_add(1, Ordering::SeqCst)),
+            // A seed taken as the answer: calls whose probed values become the tests
+            // (bare argument lists get the seed's function name put in front).
+            "description" => serde_json::json!({
+                "instruction": format!("Describe-and-probe exercise {}: write the function the snippet defines.", counter.fetch_add(1, Ordering::SeqCst)),
+                "calls": ["(\"()\")", "(\"(]\")", "(\"a b a\")"],
+            })
+            .to_string(),
             "port" => port_json(7, "Fine, but name the edge case."),
             "summary" => r#"{"keep": ["python", "bash"], "reason": "both pass"}"#.into(),
             _ => r#"{"merits": [], "faults": [], "advice": ""}"#.into(),
@@ -41,22 +48,33 @@ async fn openai_backend_and_sandbox_write_records_that_replay_green() {
     let prompts = Prompts::embedded().unwrap();
     // Only python is checked for real; the port to a second language would need its
     // toolchain, so this run is python-only and the discussion is covered elsewhere.
-    let settings = CodeSettings::new(vec!["python".into()], 2);
+    let settings = CodeSettings::new(vec!["python".into()], 4);
     let seeds = SeedBank::built_in(&settings.langs);
     let mut generator =
         CodeGenerator::new(&model, &prompts, &checker, &memory, seeds, Decontaminator::default(), settings)
             .unwrap();
     let mut sink = DatasetSink::open(dir.path()).unwrap();
     let s = generator.run(&mut sink, &mut |_| None).await.unwrap();
-    assert_eq!(s.kept, 2, "{s:?}");
-    assert!(server.received() >= 2);
-    let propose = &server.requests()[0];
+    assert_eq!(s.kept, 4, "{s:?}");
+    assert!(server.received() >= 4);
+    let title = |r: &llm::mock_server::MockRequest| {
+        r.json_schema.as_ref().and_then(|s| s["title"].as_str()).unwrap_or("").to_string()
+    };
+    let requests = server.requests();
+    let propose = requests.iter().find(|r| title(r) == "exercise").unwrap();
     assert!(propose.json_schema.is_some(), "structured output is asked for");
     assert!(
         propose.messages.iter().any(|m| m.content.contains("from solution import")),
         "the sandbox's test convention is in the prompt"
     );
-    for rec in super::records(dir.path()) {
+    let recs = super::records(dir.path());
+    let described = recs.iter().filter(|r| r.dialogue.iter().any(|t| t.role == "describe")).count();
+    assert!(
+        described > 0 && described < recs.len(),
+        "both kinds of item: {described} of {} described",
+        recs.len()
+    );
+    for rec in recs {
         let check: sandbox::Check =
             serde_json::from_value(rec.verification.extra["sandbox_check"].clone()).unwrap();
         let replay = checker.sandbox().replay(&check).unwrap();

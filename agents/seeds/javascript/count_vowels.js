@@ -1,5 +1,0 @@
-function countVowels(s) {
-  let n = 0;
-  for (const c of s.toLowerCase()) if ("aeiou".includes(c)) n++;
-  return n;
-}
