@@ -28,6 +28,7 @@ pub enum PromptError {
 pub struct Prompts {
     registry: Handlebars<'static>,
     hashes: BTreeMap<String, String>,
+    sources: BTreeMap<String, String>,
 }
 
 impl Prompts {
@@ -67,7 +68,7 @@ impl Prompts {
                 .map_err(|e| PromptError::Template { name: name.clone(), reason: e.to_string() })?;
             hashes.insert(name.clone(), hex::encode(&Sha256::digest(text.as_bytes())[..8]));
         }
-        Ok(Self { registry, hashes })
+        Ok(Self { registry, hashes, sources })
     }
 
     pub fn render<T: Serialize>(&self, name: &str, data: &T) -> Result<String, PromptError> {
@@ -93,6 +94,11 @@ impl Prompts {
             h.update(hash.as_bytes());
         }
         hex::encode(&h.finalize()[..8])
+    }
+
+    /// A template's text (before rendering).
+    pub fn source(&self, name: &str) -> Option<&str> {
+        self.sources.get(name).map(String::as_str)
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {

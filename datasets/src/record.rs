@@ -38,7 +38,7 @@ pub struct FailureRecord {
 
 impl FailureRecord {
     /// The stages the card and `gen inspect` know by name.
-    pub const STAGES: [&'static str; 14] = [
+    pub const STAGES: [&'static str; 15] = [
         "generate",
         "parse",
         "compile",
@@ -46,6 +46,7 @@ impl FailureRecord {
         "vacuous_tests",
         "length",
         "language",
+        "prompt_echo",
         "exact_dup",
         "near_dup",
         "summary",

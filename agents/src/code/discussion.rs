@@ -186,6 +186,9 @@ pub(crate) async fn discuss(
         {
             Ok((desc, raw)) => {
                 d.dialogue.push(turn(&proposer.lang, "describe", &raw));
+                // The seed's own calls (its `.calls` file) follow the model's.
+                let mut desc = desc;
+                desc.calls.extend(seed.calls.iter().cloned());
                 described_exercise(&desc, &entry, &seed.code)
             }
             Err(e) => {

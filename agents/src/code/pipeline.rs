@@ -82,6 +82,9 @@ pub struct CodeGenerator<'a> {
     agents: BTreeMap<String, LanguageAgent>,
     seeds: SeedBank,
     decontam: Decontaminator,
+    /// N-grams of the prompts: an instruction that repeats them is the model echoing its
+    /// orders, not an exercise.
+    echo: Decontaminator,
     dedup: DedupIndex,
     settings: CodeSettings,
     summary: RunSummary,
@@ -108,7 +111,12 @@ impl<'a> CodeGenerator<'a> {
     ) -> Result<CodeGenerator<'a>, CodeError> {
         let mut agents = BTreeMap::new();
         let mut dedup = DedupIndex::default();
+        let mut echo = Decontaminator::default();
+        for name in prompts.names() {
+            echo.add_text(prompts.source(name).unwrap_or_default());
+        }
         for lang in &settings.langs {
+            echo.add_text(&checker.convention(lang));
             let example = checker.example(lang);
             let agent = LanguageAgent::open(memory, lang, checker.convention(lang), settings.reflect_every)?
                 .with_example(example.as_ref());
@@ -133,6 +141,7 @@ impl<'a> CodeGenerator<'a> {
             agents,
             seeds,
             decontam,
+            echo,
             dedup,
             settings,
             summary,
@@ -472,7 +481,8 @@ impl<'a> CodeGenerator<'a> {
         Ok(if keep.is_empty() { all } else { keep })
     }
 
-    /// The quality gates in order: length, language, dedup, decontamination, judge.
+    /// The quality gates in order: length, language, prompt echo, dedup, decontamination,
+    /// judge.
     /// `None` = keep.
     async fn gate(
         &mut self,
@@ -486,6 +496,9 @@ impl<'a> CodeGenerator<'a> {
         }
         if let Some(reason) = gates::language_problem(&ex.instruction) {
             return Ok(Some(("language", reason, None)));
+        }
+        if self.echo.is_contaminated(&ex.instruction) {
+            return Ok(Some(("prompt_echo", "the instruction repeats the prompt's own words".into(), None)));
         }
         match self.dedup.check(lang, &ex.instruction) {
             Some(Duplicate::Exact) => {
@@ -529,6 +542,7 @@ impl<'a> CodeGenerator<'a> {
         match stage {
             "length" => d.length += 1,
             "language" => d.language += 1,
+            "prompt_echo" => d.prompt_echo += 1,
             "exact_dup" => d.exact_dup += 1,
             "near_dup" => d.near_dup += 1,
             "decontamination" => d.decontamination += 1,

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 pub struct DropCounts {
     pub length: u64,
     pub language: u64,
+    pub prompt_echo: u64,
     pub exact_dup: u64,
     pub near_dup: u64,
     pub decontamination: u64,
@@ -23,6 +24,7 @@ impl DropCounts {
     pub fn total(&self) -> u64 {
         self.length
             + self.language
+            + self.prompt_echo
             + self.exact_dup
             + self.near_dup
             + self.decontamination

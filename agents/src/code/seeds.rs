@@ -1,5 +1,9 @@
 //! Seed snippets the agents start from: any code tree given with `--seeds DIR` (files
 //! picked per language by extension), or the handful embedded from `agents/seeds/<lang>/`.
+//!
+//! A seed may come with calls of its function, one expression per line, in a file next
+//! to it named after it plus `.calls` (`running_max.py.calls`). When the seed is taken as
+//! an exercise's answer, those calls are probed for its tests along with the model's.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +15,19 @@ const MAX_SEED_CHARS: usize = 1500;
 const MIN_SEED_CHARS: usize = 40;
 /// Bounds the walk of a huge `--seeds` tree.
 const MAX_SEEDS_PER_LANG: usize = 5000;
+
+/// Calls of the built-in seeds' functions (see the module doc).
+const BUILT_IN_CALLS: &[(&str, &str)] = &[
+    (
+        "seeds/javascript/capitalize_words.js",
+        include_str!("../../seeds/javascript/capitalize_words.js.calls"),
+    ),
+    ("seeds/javascript/chunk.js", include_str!("../../seeds/javascript/chunk.js.calls")),
+    ("seeds/javascript/sum_digits.js", include_str!("../../seeds/javascript/sum_digits.js.calls")),
+    ("seeds/python/is_balanced.py", include_str!("../../seeds/python/is_balanced.py.calls")),
+    ("seeds/python/running_max.py", include_str!("../../seeds/python/running_max.py.calls")),
+    ("seeds/python/word_count.py", include_str!("../../seeds/python/word_count.py.calls")),
+];
 
 const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/bash/count_lines.sh", include_str!("../../seeds/bash/count_lines.sh")),
@@ -65,6 +82,12 @@ pub struct Seed {
     /// `builtin:<lang>/<file>` or the path under `--seeds`.
     pub origin: String,
     pub code: String,
+    /// Calls of the seed's function, from its `.calls` file (may be empty).
+    pub calls: Vec<String>,
+}
+
+fn call_lines(text: &str) -> Vec<String> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,7 +132,10 @@ impl SeedBank {
                 continue;
             }
             let origin = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
-            seeds.push(Seed { lang: lang.clone(), origin, code: clip(&text) });
+            let mut calls_path = path.clone().into_os_string();
+            calls_path.push(".calls");
+            let calls = std::fs::read_to_string(&calls_path).map(|t| call_lines(&t)).unwrap_or_default();
+            seeds.push(Seed { lang: lang.clone(), origin, code: clip(&text), calls });
         }
         for lang in langs {
             let seeds = by_lang.entry(lang.clone()).or_default();
@@ -140,7 +166,17 @@ fn built_in_for(lang: &str) -> Vec<Seed> {
         .iter()
         .filter_map(|(path, code)| {
             let file = path.strip_prefix(&prefix)?;
-            Some(Seed { lang: lang.to_string(), origin: format!("builtin:{lang}/{file}"), code: clip(code) })
+            let calls = BUILT_IN_CALLS
+                .iter()
+                .find(|(p, _)| p == path)
+                .map(|(_, c)| call_lines(c))
+                .unwrap_or_default();
+            Some(Seed {
+                lang: lang.to_string(),
+                origin: format!("builtin:{lang}/{file}"),
+                code: clip(code),
+                calls,
+            })
         })
         .collect()
 }
@@ -196,6 +232,24 @@ mod tests {
             assert!(bank.count(lang) >= 3, "{lang} has {} seeds", bank.count(lang));
             assert!(bank.pick(lang, 7).unwrap().origin.starts_with(&format!("builtin:{lang}/")));
         }
+    }
+
+    #[test]
+    fn seeds_carry_the_calls_of_their_calls_file() {
+        let bank = SeedBank::built_in(&["python".to_string()]);
+        for k in 0..3 {
+            let seed = bank.pick("python", k).unwrap();
+            assert!(seed.calls.len() >= 3, "{}: {:?}", seed.origin, seed.calls);
+            let name = seed.code.split("def ").nth(1).unwrap().split('(').next().unwrap();
+            assert!(seed.calls.iter().all(|c| c.starts_with(name)), "{}: {:?}", seed.origin, seed.calls);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let code = "def triple(x):\n    # three times, for the seeds test\n    return 3 * x\n";
+        std::fs::write(dir.path().join("t.py"), code).unwrap();
+        std::fs::write(dir.path().join("t.py.calls"), "triple(2)\n\n  triple(-1)  \n").unwrap();
+        let bank = SeedBank::from_dir(dir.path(), &["python".to_string()]).unwrap();
+        assert_eq!(bank.count("python"), 1, "the .calls file is not a seed");
+        assert_eq!(bank.pick("python", 0).unwrap().calls, vec!["triple(2)", "triple(-1)"]);
     }
 
     #[test]

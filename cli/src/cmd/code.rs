@@ -365,8 +365,8 @@ fn print_summary(s: &RunSummary, sink: &DatasetSink, cfg: &CodeConfig) {
     );
     let d = &s.drops;
     eprintln!(
-        "  gates dropped: length {}, language {}, exact dup {}, near dup {}, decontamination {}, judge {}, summary {}",
-        d.length, d.language, d.exact_dup, d.near_dup, d.decontamination, d.judge, d.summary
+        "  gates dropped: length {}, language {}, prompt echo {}, exact dup {}, near dup {}, decontamination {}, judge {}, summary {}",
+        d.length, d.language, d.prompt_echo, d.exact_dup, d.near_dup, d.decontamination, d.judge, d.summary
     );
     for (stage, n) in &s.failures_by_stage {
         eprintln!("  failed at {stage}: {n}");

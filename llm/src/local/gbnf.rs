@@ -212,19 +212,26 @@ impl Converter<'_> {
         if let Some(missing) = required.iter().find(|name| !properties.contains_key(**name)) {
             return Err(unsupported(path, &format!("required property `{missing}` has no schema")));
         }
-        // Required members first (in `properties` order), then the optional ones, each of
-        // which may be left out.
-        let mut mandatory = Vec::new();
+        // Required members first, in the order `required` lists them (a JSON array keeps
+        // its order where `properties`, an object, may not: the order steers what a small
+        // model writes first), then the optional ones, each of which may be left out.
+        let mut members_by_name = std::collections::HashMap::new();
         let mut optional = Vec::new();
         for (name, schema) in properties {
             let value = self.visit(schema, &format!("{path}.{name}"))?;
             let member = format!("{} ws \":\" ws {value}", literal(&Value::String(name.clone()).to_string()));
             if required.contains(&name.as_str()) {
-                mandatory.push(member);
+                members_by_name.insert(name.as_str(), member);
             } else {
                 optional.push(member);
             }
         }
+        let mut seen = std::collections::HashSet::new();
+        let mandatory: Vec<String> = required
+            .iter()
+            .filter(|name| seen.insert(**name))
+            .filter_map(|name| members_by_name.remove(name))
+            .collect();
         let optional_tail = |from: usize| -> String {
             optional[from..].iter().map(|m| format!(" (\",\" ws {m})?")).collect::<String>()
         };
@@ -305,6 +312,21 @@ mod tests {
             grammar.contains(
                 r#"r0 ::= "{" ws "\"answer\"" ws ":" ws integer ("," ws "\"note\"" ws ":" ws string)? "}" ws"#
             ),
+            "{grammar}"
+        );
+    }
+
+    #[test]
+    fn required_members_come_in_the_order_required_lists_them() {
+        // serde_json sorts object keys; `required` is an array and keeps its order.
+        let grammar = json_schema_to_gbnf(&json!({
+            "type": "object",
+            "properties": {"calls": {"type": "integer"}, "instruction": {"type": "string"}},
+            "required": ["instruction", "calls", "instruction"]
+        }))
+        .unwrap();
+        assert!(
+            grammar.contains(r#"r0 ::= "{" ws "\"instruction\"" ws ":" ws string "," ws "\"calls\"" ws ":" ws integer "}" ws"#),
             "{grammar}"
         );
     }

@@ -293,6 +293,42 @@ async fn near_duplicates_are_dropped() {
 }
 
 #[tokio::test]
+async fn length_language_and_prompt_echo_gates_drop_broken_instructions() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
+    let sol = "def f(x):\n    return x\n";
+    let model = RoleModel::new().script(
+        "propose",
+        &[
+            exercise_with("Identity.", sol, "from solution import f\nassert f(1) == 1\n"),
+            exercise_with("function f(x) { return [x, x * 2, x * 3]; }", sol, "from solution import f\nassert f(2) == 2\n"),
+            exercise_with(
+                "You are the python agent of a team that writes small, self-contained programming exercises with tested solutions.",
+                sol,
+                "from solution import f\nassert f(3) == 3\n",
+            ),
+            exercise_with("Write a function f(x) that returns its argument unchanged.", sol, "from solution import f\nassert f(4) == 4\n"),
+        ],
+    );
+    let s = run_with(
+        &model,
+        &HostPython,
+        &memory,
+        dir.path(),
+        CodeSettings::new(langs(&["python"]), 1),
+        Decontaminator::default(),
+    )
+    .await;
+    assert_eq!(
+        s.drops,
+        DropCounts { length: 1, language: 1, prompt_echo: 1, ..DropCounts::default() },
+        "{s:?}"
+    );
+    assert_eq!(s.kept, 1);
+    assert_accounting(&s);
+}
+
+#[tokio::test]
 async fn resume_after_kill_writes_every_id_once() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
