@@ -76,35 +76,51 @@ fn run() -> Result<(), String> {
 }
 
 /// `--canned code`: answers `gen code`'s structured requests (told apart by their schema's
-/// title) with small exercises that pass their tests, in Python or JavaScript (the agent's
-/// language is read from the prompt); other languages get a Python answer, which their
-/// sandbox rejects, so drop counts show up too. Every exercise is new (a counter), so the
+/// title) with small exercises that pass their tests, in Python, JavaScript, Rust or Go
+/// (the agent's language is read from the prompt); other languages get a Python answer,
+/// which their sandbox rejects, so drop counts show up too. Every exercise is new (a counter), so the
 /// dedup gate keeps them.
 fn canned_code(req: &llm::mock_server::MockRequest) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let title = req.json_schema.as_ref().and_then(|s| s["title"].as_str()).unwrap_or("");
     let prompt: String = req.messages.iter().map(|m| m.content.as_str()).collect();
-    let javascript = prompt.contains("You are the javascript agent");
+    let lang = ["javascript", "rust", "go"]
+        .into_iter()
+        .find(|l| prompt.contains(&format!("You are the {l} agent")))
+        .unwrap_or("python");
     match title {
         "exercise" | "port" => {
             let k = NEXT.fetch_add(1, Ordering::SeqCst);
-            let name = format!("add{k}");
-            let (solution, tests) = if javascript {
-                (
+            let name = if lang == "go" { format!("Add{k}") } else { format!("add{k}") };
+            let (solution, tests) = match lang {
+                "javascript" => (
                     format!("function {name}(x) {{\n  return x + {k};\n}}\nmodule.exports = {{ {name} }};\n"),
                     format!(
                         "const {{ {name} }} = require('./solution.js');\nconst assert = require('assert');\n\
                          for (const x of [0, 5, -3]) assert.strictEqual({name}(x), x + {k});\n"
                     ),
-                )
-            } else {
-                (
+                ),
+                "rust" => (
+                    format!("pub fn {name}(x: i64) -> i64 {{\n    x + {k}\n}}\n"),
+                    format!(
+                        "mod solution;\nuse solution::*;\n\nfn main() {{\n    for x in [0i64, 5, -3] {{\n        \
+                         assert_eq!({name}(x), x + {k});\n    }}\n}}\n"
+                    ),
+                ),
+                "go" => (
+                    format!("package solution\n\nfunc {name}(x int) int {{\n\treturn x + {k}\n}}\n"),
+                    format!(
+                        "package solution\n\nimport \"testing\"\n\nfunc Test{name}(t *testing.T) {{\n\t\
+                         for _, x := range []int{{0, 5, -3}} {{\n\t\tif {name}(x) != x+{k} {{\n\t\t\tt.Fatal(x)\n\t\t}}\n\t}}\n}}\n"
+                    ),
+                ),
+                _ => (
                     format!("def {name}(x):\n    return x + {k}\n"),
                     format!(
                         "from solution import {name}\nfor x in [0, 5, -3]:\n    assert {name}(x) == x + {k}\n"
                     ),
-                )
+                ),
             };
             serde_json::json!({
                 "instruction": format!("Write a function {name}(x) that returns x plus {k}."),
@@ -140,7 +156,9 @@ fn canned_code(req: &llm::mock_server::MockRequest) -> String {
             })
             .to_string()
         }
-        "summary" => r#"{"keep": ["python", "javascript"], "reason": "both pass their tests"}"#.into(),
+        "summary" => {
+            r#"{"keep": ["python", "javascript", "rust", "go"], "reason": "they pass their tests"}"#.into()
+        }
         "judge" => r#"{"score": 8, "reason": "clear"}"#.into(),
         _ => r#"{"merits": ["small tasks"], "faults": [], "advice": "keep tasks small"}"#.into(),
     }

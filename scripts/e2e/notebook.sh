@@ -25,8 +25,8 @@ GEN_DATA="$tmp/fol/data.parquet" python3 datasets/notebooks/run.py "$NB"
 code_dir="$tmp/code"
 api=$(e2e_mock_server "$tmp/mock.log" --canned code)
 trap 'kill "$(cat "$tmp/mock.log.pid")" 2>/dev/null; rm -rf "$tmp"' EXIT
-e2e_say "gen code -n 6 --langs python,javascript against the canned mock server"
-"$GEN" code --api-base "$api" --model mock-coder -n 6 --langs python,javascript --seed 11 \
+e2e_say "gen code --langs python,javascript,rust,go -n 8 against the canned mock server"
+"$GEN" code --api-base "$api" --model mock-coder -n 8 --langs python,javascript,rust,go --seed 11 \
   --out "$code_dir" --format parquet,chat,alpaca
 # Every kept sample (also those whose tests were probed from a given answer) replays green.
 "$GEN" verify "$code_dir/data.jsonl"
