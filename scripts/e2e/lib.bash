@@ -29,7 +29,9 @@ e2e_mock_server() {
   local log=$1
   shift
   local exe="${CARGO_TARGET_DIR:-target}/debug/examples/mock_server"
-  cargo build -q -p llm --features mock-server --example mock_server --locked >&2 || {
+  # Without the default `local` feature: the server needs no llama.cpp (a build of it
+  # with other features would be one more long llama.cpp build).
+  cargo build -q -p llm --no-default-features --features mock-server --example mock_server --locked >&2 || {
     e2e_say "cannot build the mock server (cargo build -p llm --example mock_server failed)"
     return 1
   }
