@@ -3,6 +3,10 @@
 //! the other agents critique it and port it to their languages for `rounds` rounds (the
 //! proposer revising between rounds), and every version becomes a candidate.
 //!
+//! When the snippet is taken as the answer and the checker can probe its language, the
+//! proposer does not rewrite it: it *describes* it (instruction, calls of its function),
+//! the snippet is the solution verbatim, and the pipeline probes the calls for the tests.
+//!
 //! `centralized`: the proposer is the hub; each agent sees only the proposal, and the
 //! agents answer one after another. `parallel`: every agent also sees the others'
 //! critiques from the previous round, and the agents of a round answer concurrently.
