@@ -48,14 +48,7 @@ impl ObservedUsage {
 
     /// The average work item.
     pub fn per_item(&self) -> Option<llm::TokenEstimate> {
-        (self.items > 0).then(|| {
-            let n = self.items as f64;
-            llm::TokenEstimate {
-                calls: self.calls as f64 / n,
-                prompt_tokens: self.prompt_tokens as f64 / n,
-                completion_tokens: self.completion_tokens as f64 / n,
-            }
-        })
+        llm::TokenEstimate::average(self.calls, self.prompt_tokens, self.completion_tokens, self.items)
     }
 
     /// Records per work item.

@@ -41,10 +41,28 @@ impl TokenEstimate {
 
     /// The observed average per item, once `items` items have completed.
     pub fn per_item(totals: &Totals, items: u64) -> Option<TokenEstimate> {
-        (items > 0).then(|| TokenEstimate {
-            calls: (totals.calls - totals.cached_calls) as f64 / items as f64,
-            prompt_tokens: totals.prompt_tokens as f64 / items as f64,
-            completion_tokens: totals.completion_tokens as f64 / items as f64,
+        Self::average(
+            totals.calls - totals.cached_calls,
+            totals.prompt_tokens,
+            totals.completion_tokens,
+            items,
+        )
+    }
+
+    /// Calls and tokens spent over `items` work items, per item (`None` for no items).
+    pub fn average(
+        calls: u64,
+        prompt_tokens: u64,
+        completion_tokens: u64,
+        items: u64,
+    ) -> Option<TokenEstimate> {
+        (items > 0).then(|| {
+            let n = items as f64;
+            TokenEstimate {
+                calls: calls as f64 / n,
+                prompt_tokens: prompt_tokens as f64 / n,
+                completion_tokens: completion_tokens as f64 / n,
+            }
         })
     }
 }

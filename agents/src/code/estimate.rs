@@ -36,14 +36,8 @@ pub struct Simulation {
 
 impl Simulation {
     pub fn per_item(&self) -> Option<llm::TokenEstimate> {
-        (self.items > 0).then(|| {
-            let n = self.items as f64;
-            llm::TokenEstimate {
-                calls: self.usage.calls as f64 / n,
-                prompt_tokens: self.usage.prompt_tokens as f64 / n,
-                completion_tokens: self.usage.completion_tokens as f64 / n,
-            }
-        })
+        let u = &self.usage;
+        llm::TokenEstimate::average(u.calls, u.prompt_tokens, u.completion_tokens, self.items)
     }
 
     pub fn kept_per_item(&self) -> Option<f64> {

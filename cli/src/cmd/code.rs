@@ -282,17 +282,7 @@ fn dry_run(cfg: &CodeConfig) -> anyhow::Result<ExitCode> {
 
     // The real memory, when a run made one: its reflections shape the prompts, and its
     // observations refine the estimate. A memory in use by a live run is left alone.
-    let memory = if cfg.run.memory.exists() {
-        match memory::Memory::open(&cfg.run.memory) {
-            Ok(m) => Some(m),
-            Err(e) => {
-                eprintln!("gen code: estimating without the memory ({e})");
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let memory = super::memory_for_estimate(&cfg.run.memory, "code");
     let prompts = Prompts::load(cfg.run.prompts.as_deref())?;
     let seeds = match &cfg.seeds {
         Some(dir) => SeedBank::from_dir(dir, &cfg.langs)?,

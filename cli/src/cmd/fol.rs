@@ -261,16 +261,9 @@ fn dry_run(
         if sample.is_empty() { total } else { total.scaled(todo.len() as f64 / sample.len() as f64) };
     // Earlier runs of the same kind (model, depth) in this memory say what an item really
     // costs, retries and rejected narrations included.
-    let observed = if cfg.run.memory.exists() {
-        match memory::Memory::open(&cfg.run.memory) {
-            Ok(m) => agents::observed::ObservedUsage::load(&m, &usage_key(cfg))?,
-            Err(e) => {
-                eprintln!("gen fol: estimating without the memory ({e})");
-                None
-            }
-        }
-    } else {
-        None
+    let observed = match super::memory_for_estimate(&cfg.run.memory, "fol") {
+        Some(m) => agents::observed::ObservedUsage::load(&m, &usage_key(cfg))?,
+        None => None,
     };
     let (est, source) = match observed.and_then(|o| o.per_item().map(|p| (o.items, p))) {
         Some((items, per)) => {

@@ -8,3 +8,14 @@ pub mod inspect;
 pub mod merge;
 pub mod model;
 pub mod verify;
+
+/// The run's memory for a `--dry-run` estimate, if a run made one: `None` when there is
+/// none yet, or when it cannot be opened (e.g. a live run holds it), which is said once.
+pub fn memory_for_estimate(path: &std::path::Path, command: &str) -> Option<memory::Memory> {
+    if !path.exists() {
+        return None;
+    }
+    memory::Memory::open(path)
+        .map_err(|e| eprintln!("gen {command}: estimating without the memory ({e})"))
+        .ok()
+}
