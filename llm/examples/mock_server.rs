@@ -134,23 +134,13 @@ fn canned_code(req: &llm::mock_server::MockRequest) -> String {
             .to_string()
         }
         "description" => {
-            // Calls of the built-in seeds' functions (the prompt names the function).
+            // No calls of its own: the built-in seeds bring theirs (`<seed>.calls`).
             let entry =
                 prompt.split("defines the function `").nth(1).and_then(|r| r.split('`').next()).unwrap_or("");
-            let args: &[&str] = match entry {
-                "is_balanced" => &["\"()[]\"", "\"(]\"", "\"\""],
-                "running_max" => &["[1, 3, 2]", "[]", "[-5, -7]"],
-                "word_count" => &["\"a b a\"", "\"\""],
-                "capitalizeWords" => &["\"hello world\"", "\"\""],
-                "chunk" => &["[1, 2, 3], 2", "[], 3"],
-                "sumDigits" => &["123", "-40", "0"],
-                _ => &["1", "2"],
-            };
-            let calls: Vec<String> = args.iter().map(|a| format!("{entry}({a})")).collect();
             let k = NEXT.fetch_add(1, Ordering::SeqCst);
             serde_json::json!({
                 "instruction": format!("Write a function {entry} as described in exercise number {k} of the seed set."),
-                "calls": calls,
+                "calls": [],
                 "explanation": "It follows the snippet.",
                 "concepts": ["functions"],
             })
