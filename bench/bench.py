@@ -242,47 +242,104 @@ def bench_openai(bins, quick):
 
 
 # --- local model ------------------------------------------------------------------------
+def installed_models():
+    """The models of llm/models.toml whose files are installed, smallest first."""
+    import tomllib
+    table = tomllib.loads((ROOT / "llm" / "models.toml").read_text())
+    d = Path(os.environ.get("GEN_MODEL_DIR") or Path.home() / ".cache" / "gen" / "models")
+    models = [m for m in table["model"] if (d / m["file"]).is_file() and (d / m["file"]).stat().st_size == m["bytes"]]
+    return [m["name"] for m in sorted(models, key=lambda m: m["bytes"])]
+
+
 def bench_local(bins, quick):
-    """Our backend against a bare llama-cpp-2 loop on the same prompt, interleaved over a few
-    rounds (decode speed on a shared machine drifts by 10-20% between seconds), medians."""
-    fig = "local model"
+    """Per installed model of the table: our backend against a bare llama-cpp-2 loop on the
+    same prompt, interleaved over a few rounds (decode speed on a shared machine drifts by
+    10-20% between seconds), medians; prompt tokens/s; 8 streams against one; and prefix
+    reuse (TTFT of a ~1,000-token prompt whose first ~800 tokens were decoded before)."""
     exe, bare = bins.get("local_bench"), bins.get("local_bare_loop")
     if not exe:
-        return skipped(fig, "llm local_bench was not built (needs the `local` feature)")
-    rounds = 1 if quick else 3
-    ttft, one, many, bare_one, model = [], [], [], [], "?"
+        return skipped("local model", "llm local_bench was not built (needs the `local` feature)")
+    names = installed_models()
+    if not names:
+        return skipped("local model", "no model of llm/models.toml is installed (scripts/setup)")
+    if quick:
+        names = names[:1]
+    for name in names:
+        bench_local_model(exe, bare, name, 1 if quick else 3)
+
+
+def bench_local_model(exe, bare, name, rounds):
+    fig = f"local model {name}"
+    keys = {"ttft": "time_to_first_token_ms", "one": "tokens_per_s_1_stream", "many": "tokens_per_s_8_streams",
+            "prompt": "prompt_tokens_per_s"}
+    got = {k: [] for k in [*keys, "bare", "cold", "warm"]}
     for _ in range(rounds):
         if bare:
-            p, _ = run([bare], 300)
+            p, _ = run([bare, name], 600)
             m = p is not None and p.returncode == 0 and re.search(r"^bare_tokens_per_s_1_stream\s+([\d.]+)", p.stdout, re.M)
             if m:
-                bare_one.append(float(m.group(1)))
-        p, _ = run([exe], 600)
+                got["bare"].append(float(m.group(1)))
+        p, _ = run([exe, name], 1200)
         if p is None or p.returncode != 0:
-            return skipped(fig, f"local_bench failed (is the model installed? scripts/setup): {tail(p)}")
+            return skipped(fig, f"local_bench failed: {tail(p)}")
         text = p.stdout
-        num = lambda key: (m := re.search(rf"^{key}\s+([\d.]+)", text, re.M)) and float(m.group(1))  # noqa: E731
-        t, o, n = num("time_to_first_token_ms"), num("tokens_per_s_1_stream"), num(r"tokens_per_s_8_streams")
-        if o is None or n is None:
-            return skipped(fig, f"unexpected local_bench output: {text[-200:]}")
-        one.append(o)
-        many.append(n)
-        if t is not None:
-            ttft.append(t)
-        model = (re.search(r"^model (.+)$", text, re.M) or [None, "?"])[1]
+        for k, key in keys.items():
+            m = re.search(rf"^{key}\s+([\d.]+)", text, re.M)
+            if m is None:
+                return skipped(fig, f"no {key} in local_bench output: {text[-200:]}")
+            got[k].append(float(m.group(1)))
+        m = re.search(r"^prefix_ttft_ms cold ([\d.]+) warm ([\d.]+)", text, re.M)
+        if m:
+            got["cold"].append(float(m.group(1)))
+            got["warm"].append(float(m.group(2)))
     med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
-    o, n = med(one), med(many)
-    if bare_one:
-        b = med(bare_one)
-        record("local model tokens/s 1 stream", f"{o:.1f} tok/s vs bare llama loop {b:.1f}: {o / b:.2f}x"
-               f" ({model}, median of {rounds})", tokens_per_s=o, bare_tokens_per_s=b, ratio=o / b, model=model)
+    o, n = med(got["one"]), med(got["many"])
+    if got["bare"]:
+        b = med(got["bare"])
+        record(f"{fig} tokens/s 1 stream", f"{o:.1f} tok/s vs bare llama loop {b:.1f}: {o / b:.2f}x"
+               f" (median of {rounds})", tokens_per_s=o, bare_tokens_per_s=b, ratio=o / b, model=name)
     else:
-        record("local model tokens/s 1 stream", f"{o:.1f} tok/s ({model}, median of {rounds})",
-               tokens_per_s=o, model=model)
-    record("local model tokens/s 8 streams", f"{n:.1f} tok/s aggregate: {n / o:.2f}x one stream",
-           tokens_per_s=n, ratio=n / o, model=model)
-    if ttft:
-        record("local model time to first token", f"{med(ttft):.1f} ms", ttft_ms=med(ttft), model=model)
+        record(f"{fig} tokens/s 1 stream", f"{o:.1f} tok/s (median of {rounds})", tokens_per_s=o, model=name)
+    record(f"{fig} tokens/s 8 streams", f"{n:.1f} tok/s aggregate: {n / o:.2f}x one stream",
+           tokens_per_s=n, ratio=n / o, model=name)
+    record(f"{fig} prompt tokens/s", f"{med(got['prompt']):.0f} tok/s", tokens_per_s=med(got["prompt"]), model=name)
+    record(f"{fig} time to first token", f"{med(got['ttft']):.1f} ms", ttft_ms=med(got["ttft"]), model=name)
+    if got["cold"]:
+        c, w = med(got["cold"]), med(got["warm"])
+        record(f"{fig} prefix reuse TTFT", f"cold {c:.0f} ms, warm {w:.0f} ms: {c / w:.1f}x faster warm",
+               cold_ms=c, warm_ms=w, ratio=c / w, model=name)
+
+
+def bench_prefix(bins, tmp, quick):
+    """`gen code` end to end on a local model, prefix reuse on against off (--no-prefix-cache),
+    interleaved on the same work items. Both decode the same requests (greedy or seeded), so
+    the difference is the prompt tokens reuse spares; answers may differ in rare tokens
+    (llama.cpp's logits depend slightly on batch composition), so tokens are reported too."""
+    gen = bins.get("gen")
+    fig = "gen code end to end, prefix reuse"
+    if not gen:
+        return skipped(fig, "gen was not built")
+    names = installed_models()
+    if not names:
+        return skipped(fig, "no model of llm/models.toml is installed (scripts/setup)")
+    model = os.environ.get("BENCH_PREFIX_MODEL") or ("smollm2-135m" if quick or "qwen2.5-coder-0.5b" not in names else "qwen2.5-coder-0.5b")
+    times = {"on": [], "off": []}
+    tokens = {}
+    for r in range(1 if quick else 2):
+        for mode, extra in (("on", []), ("off", ["--no-prefix-cache"])):
+            out = tmp / f"prefix-{mode}-{r}"
+            cmd = [gen, "code", "--langs", "python,go", "-n", "2", "--max-attempts", "4", "--seed", "3",
+                   "--no-cache", "--local-model", model, "--out", str(out), *extra]
+            p, secs = run(cmd, 1800, cwd=ROOT)
+            if p is None or p.returncode not in (0, 3):
+                return skipped(fig, f"gen code failed: {tail(p)}")
+            times[mode].append(secs)
+            tokens[mode] = json.loads((out / "run.json").read_text()).get("tokens", {})
+    on, off = min(times["on"]), min(times["off"])
+    record(fig, f"{on:.0f} s with reuse, {off:.0f} s without: {off / on:.2f}x ({model}, `gen code --langs python,go"
+           f" -n 2 --max-attempts 4`, best of {len(times['on'])}; prompt tokens sent, same work"
+           f" {tokens['on'].get('prompt_tokens')} / {tokens['off'].get('prompt_tokens')})",
+           on_secs=on, off_secs=off, ratio=off / on, model=model)
 
 
 # --- sandbox --------------------------------------------------------------------------
@@ -323,7 +380,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--target-dir", default=os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target")))
     ap.add_argument("--quick", action="store_true", help="fewer requests and problems (a smoke run)")
-    ap.add_argument("--only", default="verify,generate,openai,local,sandbox")
+    ap.add_argument("--only", default="verify,generate,openai,local,prefix,sandbox")
     a = ap.parse_args()
     rel = Path(a.target_dir) / "release"
     cands = {
@@ -349,6 +406,8 @@ def main():
             bench_openai(bins, a.quick)
         if "local" in only:
             bench_local(bins, a.quick)
+        if "prefix" in only:
+            bench_prefix(bins, tmp, a.quick)
         if "sandbox" in only:
             bench_sandbox(bins, a.quick)
     finally:

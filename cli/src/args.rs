@@ -94,33 +94,43 @@ pub struct ModelArgs {
     /// Model name sent to the endpoint.
     #[arg(long)]
     pub model: Option<String>,
-    /// GGUF file for the local backend (default: the model installed by scripts/setup).
+    /// Local model by name, from the table llm/models.toml (default: its `default`, as
+    /// installed by scripts/setup; `scripts/setup --model NAME` installs another).
+    #[arg(long, env = "GEN_LOCAL_MODEL", value_name = "NAME", conflicts_with = "model_path")]
+    pub local_model: Option<String>,
+    /// Any GGUF file for the local backend, instead of a model of the table.
     #[arg(long, value_name = "FILE")]
     pub model_path: Option<PathBuf>,
     /// Concurrent model calls.
     #[arg(long)]
     pub concurrency: Option<i64>,
-    /// Requests per minute limit (0 = none).
+    /// Requests per minute limit of an --api-base endpoint (0 = none).
     #[arg(long)]
     pub rpm: Option<u64>,
-    /// Tokens per minute limit (0 = none).
+    /// Tokens per minute limit of an --api-base endpoint (0 = none).
     #[arg(long)]
     pub tpm: Option<u64>,
-    /// Per-request timeout in seconds.
+    /// Per-request timeout in seconds (both backends; default 120 for an endpoint, none
+    /// for the local model).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
-    /// Retries per call on 429/5xx/timeouts/malformed answers.
+    /// Retries per call of an --api-base endpoint on 429/5xx/timeouts/malformed answers.
     #[arg(long)]
     pub max_retries: Option<u32>,
     /// Do not read or write the response cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Local model: decode every prompt from its first token, instead of reusing the KV
+    /// cache of a prefix decoded before (for measuring what reuse saves).
+    #[arg(long)]
+    pub no_prefix_cache: bool,
     /// Stop taking new work before the spend would pass this many US dollars.
     #[arg(long, value_name = "USD")]
     pub max_cost: Option<f64>,
-    /// Stop taking new work before the model tokens (prompt + completion) would pass N.
+    /// Stop taking new work before the run's model tokens (prompt + completion, all
+    /// calls) would pass N.
     #[arg(long, value_name = "N")]
-    pub max_tokens: Option<u64>,
+    pub max_total_tokens: Option<u64>,
     /// Price of a million prompt tokens in USD (default: built-in table by model name).
     #[arg(long, value_name = "USD")]
     pub price_in: Option<f64>,
@@ -248,9 +258,9 @@ pub struct ChatArgs {
     /// Optional system message.
     #[arg(long)]
     pub system: Option<String>,
-    /// Longest answer, in tokens.
-    #[arg(long, default_value_t = 256)]
-    pub max_new_tokens: u32,
+    /// Longest answer, in tokens (as `max_tokens` in OpenAI's API).
+    #[arg(long = "max-tokens", value_name = "N", default_value_t = 256)]
+    pub max_tokens: u32,
     #[arg(long, default_value_t = 0.0)]
     pub temperature: f32,
 }

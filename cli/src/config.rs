@@ -15,6 +15,9 @@ pub enum ConfigError {
     Invalid { flag: &'static str, message: String },
     #[error("{path}:{line}: {message}")]
     File { path: String, line: usize, message: String },
+    /// The local model file is missing, damaged or not a model.
+    #[error("{0}")]
+    Model(String),
 }
 
 fn invalid(flag: &'static str, message: impl Into<String>) -> ConfigError {
@@ -50,6 +53,7 @@ pub struct FileRun {
 pub struct FileModel {
     pub api_base: Option<String>,
     pub model: Option<String>,
+    pub local_model: Option<String>,
     pub model_path: Option<PathBuf>,
     pub concurrency: Option<i64>,
     pub rpm: Option<u64>,
@@ -57,7 +61,7 @@ pub struct FileModel {
     pub timeout: Option<f64>,
     pub max_retries: Option<u32>,
     pub max_cost: Option<f64>,
-    pub max_tokens: Option<u64>,
+    pub max_total_tokens: Option<u64>,
     pub price_in: Option<f64>,
     pub price_out: Option<f64>,
 }
@@ -104,10 +108,31 @@ impl FileConfig {
 /// Which model backend answers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Backend {
-    /// The embedded GGUF model, in-process.
-    Local { model_path: Option<PathBuf> },
+    /// A GGUF model run in-process.
+    Local(LocalChoice),
     /// An OpenAI-compatible HTTP endpoint.
     OpenAi { api_base: String, model: String },
+}
+
+/// Which GGUF file the local backend loads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LocalChoice {
+    /// A model of the table `llm/models.toml` (checked against its size and sha256).
+    Named(llm::ModelSpec),
+    /// Any GGUF file (`--model-path`).
+    File(PathBuf),
+}
+
+impl LocalChoice {
+    /// The name the backend will report (the file's stem), known without loading it.
+    pub fn model_name(&self) -> String {
+        match self {
+            Self::Named(spec) => spec.model_name(),
+            Self::File(path) => {
+                path.file_stem().map_or_else(|| "local".into(), |s| s.to_string_lossy().into_owned())
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -116,9 +141,12 @@ pub struct ModelConfig {
     pub concurrency: usize,
     pub rpm: u64,
     pub tpm: u64,
-    pub timeout_secs: f64,
+    /// Per-request timeout; `None` only for the local backend without `--timeout`.
+    pub timeout_secs: Option<f64>,
     pub max_retries: u32,
     pub cache: bool,
+    /// Local backend: reuse the KV cache of prompt prefixes decoded before.
+    pub prefix_cache: bool,
     pub budget: llm::Budget,
 }
 
@@ -128,13 +156,7 @@ impl ModelConfig {
     pub fn usage_name(&self) -> String {
         match &self.backend {
             Backend::OpenAi { model, .. } => model.clone(),
-            Backend::Local { model_path } => format!(
-                "local:{}",
-                model_path
-                    .as_deref()
-                    .and_then(|p| p.file_stem())
-                    .map_or_else(|| "default".into(), |s| s.to_string_lossy().into_owned())
-            ),
+            Backend::Local(choice) => format!("local:{}", choice.model_name()),
         }
     }
 }
@@ -231,22 +253,42 @@ pub fn resolve_model(raw: &ModelArgs, file: &FileModel) -> Result<ModelConfig, C
                 raw.model.clone().or_else(|| file.model.clone()).unwrap_or_else(|| "gpt-4o-mini".into());
             Backend::OpenAi { api_base: base.trim_end_matches('/').to_string(), model }
         }
-        None => Backend::Local { model_path: raw.model_path.clone().or_else(|| file.model_path.clone()) },
+        None => Backend::Local(resolve_local(raw, file)?),
     };
+    let local = matches!(backend, Backend::Local(_));
+    if !local && raw.no_prefix_cache {
+        return Err(invalid(
+            "--no-prefix-cache",
+            "applies to the local model only, not to an --api-base endpoint",
+        ));
+    }
+    // Limits that only an HTTP endpoint has: on the local model they would do nothing.
+    for (flag, set) in [
+        ("--rpm", raw.rpm.or(file.rpm).is_some_and(|v| v > 0)),
+        ("--tpm", raw.tpm.or(file.tpm).is_some_and(|v| v > 0)),
+        ("--max-retries", raw.max_retries.or(file.max_retries).is_some()),
+    ] {
+        if local && set {
+            return Err(invalid(
+                flag,
+                "applies to an --api-base endpoint only; the local model has no rate limits or retries \
+                 (its pace is --concurrency, its time limit --timeout)",
+            ));
+        }
+    }
     let concurrency = raw.concurrency.or(file.concurrency).unwrap_or(8);
     if !(1..=4096).contains(&concurrency) {
         return Err(invalid("--concurrency", format!("must be between 1 and 4096, got {concurrency}")));
     }
-    let timeout_secs = raw.timeout.or(file.timeout).unwrap_or(120.0);
-    if !(timeout_secs > 0.0 && timeout_secs.is_finite()) {
-        return Err(invalid(
-            "--timeout",
-            format!("must be a positive number of seconds, got {timeout_secs}"),
-        ));
+    let timeout_secs = raw.timeout.or(file.timeout).or((!local).then_some(120.0));
+    if let Some(t) = timeout_secs
+        && !(t > 0.0 && t.is_finite())
+    {
+        return Err(invalid("--timeout", format!("must be a positive number of seconds, got {t}")));
     }
     let (default_in, default_out) = match &backend {
         Backend::OpenAi { model, .. } => builtin_price(model),
-        Backend::Local { .. } => (0.0, 0.0),
+        Backend::Local(_) => (0.0, 0.0),
     };
     let price = |flag: &'static str, v: Option<f64>, default: f64| match v {
         Some(p) if !(p >= 0.0 && p.is_finite()) => {
@@ -257,7 +299,7 @@ pub fn resolve_model(raw: &ModelArgs, file: &FileModel) -> Result<ModelConfig, C
     };
     let budget = llm::Budget {
         max_cost: raw.max_cost.or(file.max_cost),
-        max_tokens: raw.max_tokens.or(file.max_tokens),
+        max_tokens: raw.max_total_tokens.or(file.max_total_tokens),
         price_in: price("--price-in", raw.price_in.or(file.price_in), default_in)?,
         price_out: price("--price-out", raw.price_out.or(file.price_out), default_out)?,
     };
@@ -267,7 +309,7 @@ pub fn resolve_model(raw: &ModelArgs, file: &FileModel) -> Result<ModelConfig, C
         return Err(invalid("--max-cost", format!("must be a positive amount of USD, got {c}")));
     }
     if budget.max_tokens == Some(0) {
-        return Err(invalid("--max-tokens", "must be at least 1"));
+        return Err(invalid("--max-total-tokens", "must be at least 1"));
     }
     Ok(ModelConfig {
         budget,
@@ -278,7 +320,33 @@ pub fn resolve_model(raw: &ModelArgs, file: &FileModel) -> Result<ModelConfig, C
         timeout_secs,
         max_retries: raw.max_retries.or(file.max_retries).unwrap_or(5),
         cache: !raw.no_cache,
+        prefix_cache: !raw.no_prefix_cache,
     })
+}
+
+/// `--model-path FILE`, else `--local-model NAME`, else the table's default.
+fn resolve_local(raw: &ModelArgs, file: &FileModel) -> Result<LocalChoice, ConfigError> {
+    if let Some(path) = raw.model_path.clone() {
+        return Ok(LocalChoice::File(path));
+    }
+    let table = llm::models::table();
+    let name = match raw.local_model.clone() {
+        Some(name) => name,
+        None if file.model_path.is_some() => {
+            return Ok(LocalChoice::File(file.model_path.clone().unwrap_or_default()));
+        }
+        None => file.local_model.clone().unwrap_or_else(|| table.default.clone()),
+    };
+    match table.get(&name) {
+        Some(spec) => Ok(LocalChoice::Named(spec.clone())),
+        None => Err(invalid(
+            "--local-model",
+            format!(
+                "unknown model {name:?}; llm/models.toml has {} (or pass --model-path FILE)",
+                table.names()
+            ),
+        )),
+    }
 }
 
 pub fn resolve_run(
@@ -533,5 +601,53 @@ mod tests {
         std::fs::write(&path, "[run]\nseed = 1\n\n[fol]\ndepth = \"deep\"\n").unwrap();
         let err = FileConfig::load(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("gen.toml:5"), "{err}");
+    }
+
+    #[test]
+    fn local_models_come_from_the_table_or_a_path() {
+        let file = FileModel::default();
+        let cfg = resolve_model(&ModelArgs::default(), &file).unwrap();
+        let default = llm::models::table().default_model();
+        assert_eq!(cfg.backend, Backend::Local(LocalChoice::Named(default.clone())));
+        assert_eq!(cfg.usage_name(), format!("local:{}", default.model_name()));
+        assert_eq!(cfg.timeout_secs, None, "the local model has no timeout unless asked");
+
+        let raw = ModelArgs { local_model: Some("smollm2-135m".into()), ..Default::default() };
+        let cfg = resolve_model(&raw, &file).unwrap();
+        assert_eq!(cfg.usage_name(), "local:SmolLM2-135M-Instruct.Q4_1");
+
+        let raw = ModelArgs { local_model: Some("gpt-5".into()), ..Default::default() };
+        let err = resolve_model(&raw, &file).unwrap_err().to_string();
+        assert!(err.contains("--local-model") && err.contains("qwen2.5-coder-1.5b"), "{err}");
+
+        let raw = ModelArgs { model_path: Some("/m/x.gguf".into()), ..Default::default() };
+        assert_eq!(resolve_model(&raw, &file).unwrap().usage_name(), "local:x");
+        let from_file = FileModel { local_model: Some("qwen2.5-coder-0.5b".into()), ..Default::default() };
+        let cfg = resolve_model(&ModelArgs::default(), &from_file).unwrap();
+        assert_eq!(cfg.usage_name(), "local:qwen2.5-coder-0.5b-instruct-q4_k_m");
+    }
+
+    #[test]
+    fn endpoint_only_flags_are_refused_on_the_local_model_and_timeout_applies_to_both() {
+        let file = FileModel::default();
+        let local = |raw: ModelArgs| resolve_model(&raw, &file).map_err(|e| e.to_string());
+        for (raw, flag) in [
+            (ModelArgs { rpm: Some(60), ..Default::default() }, "--rpm"),
+            (ModelArgs { tpm: Some(1000), ..Default::default() }, "--tpm"),
+            (ModelArgs { max_retries: Some(2), ..Default::default() }, "--max-retries"),
+        ] {
+            let err = local(raw).unwrap_err();
+            assert!(err.contains(flag) && err.contains("--api-base"), "{err}");
+        }
+        let cfg = local(ModelArgs { timeout: Some(30.0), ..Default::default() }).unwrap();
+        assert_eq!(cfg.timeout_secs, Some(30.0));
+        let endpoint =
+            || ModelArgs { api_base: Some("http://127.0.0.1:8000/v1".into()), ..Default::default() };
+        let cfg = local(ModelArgs { rpm: Some(60), max_retries: Some(2), ..endpoint() }).unwrap();
+        assert_eq!((cfg.rpm, cfg.max_retries, cfg.timeout_secs), (60, 2, Some(120.0)));
+        let err = local(ModelArgs { no_prefix_cache: true, ..endpoint() }).unwrap_err();
+        assert!(err.contains("--no-prefix-cache"), "{err}");
+        let err = local(ModelArgs { max_total_tokens: Some(0), ..Default::default() }).unwrap_err();
+        assert!(err.contains("--max-total-tokens"), "{err}");
     }
 }

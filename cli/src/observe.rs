@@ -4,9 +4,11 @@ use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 pub fn init_tracing(verbose: u8, json: bool) {
+    // llama.cpp's own log (model loading, tokenizer quirks) is ours to summarise: what
+    // matters reaches the user as our one-line error; its lines show from -vv on.
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,llama-cpp-2=off",
+        1 => "info,llama-cpp-2=off",
         2 => "debug",
         _ => "trace",
     };

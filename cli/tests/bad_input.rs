@@ -40,6 +40,49 @@ fn bad_flags_exit_2_with_one_line() {
 }
 
 #[test]
+fn local_model_problems_exit_2_with_one_line_naming_the_fix() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("o");
+    let out = out.to_str().expect("utf-8 path");
+    assert_usage_error(
+        &["chat", "--local-model", "gpt-9", "hi"],
+        &["--local-model", "gpt-9", "smollm2-135m"],
+    );
+    for flag in [["--rpm", "60"], ["--tpm", "9000"], ["--max-retries", "1"]] {
+        assert_usage_error(
+            &["code", "--langs", "python", flag[0], flag[1], "--out", out],
+            &[flag[0], "--api-base"],
+        );
+    }
+    assert_usage_error(
+        &["chat", "--api-base", "http://127.0.0.1:9/v1", "--no-prefix-cache", "hi"],
+        &["--no-prefix-cache"],
+    );
+    // Files that are not the model: missing, not GGUF, a GGUF header cut short. None
+    // reaches a llama.cpp crash; each is one line with what to do.
+    let garbage = tmp.path().join("garbage.gguf");
+    std::fs::write(&garbage, b"<html>404</html>").expect("write");
+    let cut = tmp.path().join("cut.gguf");
+    std::fs::write(&cut, b"GGUF\x03\0\0\0\x10\0\0\0").expect("write");
+    for (path, says) in [
+        ("/nonexistent/m.gguf", "cannot open"),
+        (garbage.to_str().unwrap(), "not a GGUF"),
+        (cut.to_str().unwrap(), "truncated"),
+    ] {
+        assert_usage_error(&["chat", "--model-path", path, "hi"], &[path, says, "--model-path"]);
+    }
+    // A table model that is not installed names the setup command that installs it.
+    let (code, stderr) = Command::new(env!("CARGO_BIN_EXE_gen"))
+        .args(["chat", "--local-model", "smollm2-135m", "hi"])
+        .env("GEN_MODEL_DIR", tmp.path())
+        .output()
+        .map(|o| (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned()))
+        .expect("gen runs");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("scripts/setup --model smollm2-135m") && stderr.lines().count() == 1, "{stderr}");
+}
+
+#[test]
 fn config_file_with_wrong_types_names_file_and_line() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let cfg = tmp.path().join("gen.toml");

@@ -55,7 +55,7 @@ fn a_token_budget_stops_the_run_and_a_rerun_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("fol");
     // One problem at depth 2 costs a few thousand tokens: this budget allows a few only.
-    let stopped = run(fol(&s, &out, &["-n", "40", "--concurrency", "2", "--max-tokens", "12000"]));
+    let stopped = run(fol(&s, &out, &["-n", "40", "--concurrency", "2", "--max-total-tokens", "12000"]));
     assert_eq!(stopped.status.code(), Some(3), "{}", String::from_utf8_lossy(&stopped.stderr));
     let first = ids(&out);
     assert!(!first.is_empty() && first.len() < 40, "kept {} of 40", first.len());

@@ -3,8 +3,9 @@
 //! measured on the same machine at the same moment.
 //!
 //! ```text
-//! cargo run --release -p llm --features local --example local_bare_loop [-- [MODEL.gguf] [--threads N]]
+//! cargo run --release -p llm --features local --example local_bare_loop [-- [NAME|MODEL.gguf] [--threads N]]
 //! ```
+//! NAME is a model of `llm/models.toml` (default: the table's test model).
 
 #[cfg(feature = "local")]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,13 +18,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     use std::time::Instant;
 
     const NEW_TOKENS: i32 = 128;
-    let mut path = llm::local::default_model_path();
+    let table = llm::models::table();
+    let mut path = table.test_model().path();
     let mut threads = std::thread::available_parallelism().map_or(1, usize::from);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--threads" => threads = args.next().and_then(|n| n.parse().ok()).unwrap_or(threads),
-            _ => path = arg.into(),
+            _ => path = table.get(&arg).map_or_else(|| arg.into(), llm::ModelSpec::path),
         }
     }
     let threads = i32::try_from(threads)?;
@@ -35,7 +37,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_n_threads(threads)
         .with_n_threads_batch(threads);
     let mut ctx = model.new_context(&backend, params)?;
-    let template = model.chat_template(None)?;
+    // The template the backend uses for the table models.
+    let template = llama_cpp_2::model::LlamaChatTemplate::new("chatml")?;
     let message = LlamaChatMessage::new("user".to_owned(), "Write a long story about a dragon.".to_owned())?;
     let prompt = model.apply_chat_template(&template, &[message], true)?;
     let tokens = model.vocab().tokenize(prompt.as_bytes(), true, true);

@@ -1,8 +1,8 @@
 //! `llm` owns talking to language models: the [`ChatModel`] trait with our own request and
 //! response types, and its backends — `openai` (any OpenAI-compatible endpoint),
 //! `local` (an in-process GGUF model via llama.cpp, cargo feature `local`) and `mock`
-//! (scripted responses for tests). It also owns retries, rate limits, call accounting
-//! and the response cache.
+//! (scripted responses for tests). It also owns retries, rate limits, call accounting,
+//! the response cache and the table of local models ([`models`], `llm/models.toml`).
 //!
 //! Architecture invariant: callers see only [`ChatModel`], [`ChatRequest`] and
 //! [`ChatResponse`]; no backend type (async-openai, llama-cpp-2) leaks into a public
@@ -32,6 +32,7 @@ pub mod local;
 pub mod mock;
 #[cfg(feature = "mock-server")]
 pub mod mock_server;
+pub mod models;
 pub mod openai;
 pub mod types;
 
@@ -39,5 +40,6 @@ pub use accounting::{Accounting, CallSummary, Metered, RetryCause, Totals};
 pub use budget::{Budget, TokenEstimate};
 pub use cache::{CachedModel, cache_key};
 pub use mock::ScriptedModel;
+pub use models::{ModelSpec, ModelTable};
 pub use openai::{ApiKey, OpenAiConfig, OpenAiModel};
 pub use types::{ChatModel, ChatRequest, ChatResponse, LlmError, Message, Role, Usage};

@@ -5,6 +5,10 @@
 //! prompt with the model's own chat template, tokenizes it, prepares its sampler and
 //! waits for the worker's answer. Requests that carry a JSON schema are decoded under a
 //! grammar made from the schema ([`gbnf`]) and checked against it when done ([`schema`]).
+//! The worker keeps the KV cache of finished requests, so a prompt whose head was decoded
+//! before starts after it (prefix reuse, see [`worker`]). Models come from the table in
+//! `llm/models.toml` ([`LocalModel::load_named`], checked by [`models::verify`]) or from
+//! any GGUF file ([`LocalModel::load`]).
 //!
 //! Architecture invariant: no llama-cpp-2 type appears in this module's public API, so
 //! callers stay backend-neutral behind [`ChatModel`].
@@ -13,34 +17,19 @@ mod gbnf;
 mod schema;
 mod worker;
 
+use crate::models::{self, ModelSpec};
 use crate::types::{ChatModel, ChatRequest, ChatResponse, LlmError, Role, Usage};
 use async_trait::async_trait;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 use worker::{Job, StatsCounters};
-
-/// File name of the default model that `scripts/setup` installs.
-pub const DEFAULT_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
-
-/// Where `scripts/setup` puts the default model: `$GEN_MODEL_DIR/<file>`, else
-/// `~/.cache/gen/models/<file>`.
-pub fn default_model_path() -> PathBuf {
-    let dir = match std::env::var_os("GEN_MODEL_DIR") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => {
-            let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
-            home.join(".cache").join("gen").join("models")
-        }
-    };
-    dir.join(DEFAULT_MODEL_FILE)
-}
 
 /// How the model is run. `Default` suits the default model on a small machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,11 +43,24 @@ pub struct LocalOptions {
     pub max_sequences: usize,
     /// Requests that may wait for a free sequence before `chat` itself waits.
     pub queue_capacity: usize,
+    /// Keep the KV cache of finished requests and start a new request from the longest
+    /// prefix of its prompt already decoded (see [`worker`]).
+    pub prefix_cache: bool,
+    /// Longest a request may take (queueing plus decoding); its decoding stops when it
+    /// runs out. `None`: no limit.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Default for LocalOptions {
     fn default() -> Self {
-        Self { threads: None, context_size: 8192, max_sequences: 8, queue_capacity: 256 }
+        Self {
+            threads: None,
+            context_size: 8192,
+            max_sequences: 8,
+            queue_capacity: 256,
+            prefix_cache: true,
+            timeout: None,
+        }
     }
 }
 
@@ -75,6 +77,8 @@ pub struct LocalStats {
     pub generated_tokens: u64,
     /// Requests answered (successfully or not).
     pub requests_finished: u64,
+    /// Prompt tokens not fed because their KV cells were reused from an earlier request.
+    pub reused_prompt_tokens: u64,
 }
 
 /// A GGUF chat model run in-process. Cheap to share: wrap it in an `Arc` and call
@@ -86,6 +90,7 @@ pub struct LocalModel {
     jobs: mpsc::Sender<Job>,
     stats: Arc<StatsCounters>,
     context_size: u32,
+    timeout: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for LocalModel {
@@ -112,17 +117,30 @@ fn backend() -> Result<&'static LlamaBackend, LlmError> {
 }
 
 impl LocalModel {
-    /// Loads a GGUF model (`path`, or [`default_model_path`] when `None`) and starts its
-    /// decoding thread.
-    pub fn load(path: Option<&Path>, options: LocalOptions) -> Result<Self, LlmError> {
-        let path = path.map_or_else(default_model_path, Path::to_path_buf);
-        if !path.is_file() {
-            return Err(LlmError::Model(format!(
-                "no model file at {}: run `scripts/setup` to install the default model, or pass \
-                 --model-path to a GGUF file",
-                path.display()
-            )));
-        }
+    /// Loads a model of the table (`llm/models.toml`) after checking its file's size and
+    /// sha256 ([`models::verify`]), with the table's chat template and context length.
+    pub fn load_named(spec: &ModelSpec, options: LocalOptions) -> Result<Self, LlmError> {
+        let path = spec.path();
+        models::verify(spec, &path)?;
+        let template = (spec.chat_template != "embedded").then_some(spec.chat_template.as_str());
+        let options = LocalOptions { context_size: options.context_size.min(spec.context_length), ..options };
+        Self::load_checked(&path, template, spec.model_name(), options)
+    }
+
+    /// Loads any GGUF file, with its own chat template (ChatML when it has none).
+    pub fn load(path: &Path, options: LocalOptions) -> Result<Self, LlmError> {
+        models::check_gguf(path)?;
+        let name =
+            path.file_stem().map_or_else(|| "local".to_owned(), |stem| stem.to_string_lossy().into_owned());
+        Self::load_checked(path, None, name, options)
+    }
+
+    fn load_checked(
+        path: &Path,
+        template: Option<&str>,
+        name: String,
+        options: LocalOptions,
+    ) -> Result<Self, LlmError> {
         if options.max_sequences == 0 || options.queue_capacity == 0 || options.context_size < 64 {
             return Err(LlmError::Model(format!(
                 "invalid local model options {options:?}: max_sequences and queue_capacity must be at \
@@ -130,14 +148,26 @@ impl LocalModel {
             )));
         }
         let backend = backend()?;
-        let model = LlamaModel::load_from_file(backend, &path, &LlamaModelParams::default())
-            .map_err(|e| LlmError::Model(format!("cannot load {} as a GGUF model: {e}", path.display())))?;
+        let model = LlamaModel::load_from_file(backend, path, &LlamaModelParams::default()).map_err(|e| {
+            LlmError::ModelFile(format!(
+                "llama.cpp cannot load {} ({e}): the file is truncated, corrupt or not a model this build \
+                 reads (-vv shows llama.cpp's reason); pass --model-path a GGUF file, or --local-model a \
+                 model of llm/models.toml",
+                path.display()
+            ))
+        })?;
         let model = Arc::new(model);
         // Models without an embedded template get ChatML, the most common format.
-        let template = match model.chat_template(None) {
-            Ok(template) => template,
-            Err(_) => LlamaChatTemplate::new("chatml")
-                .map_err(|e| LlmError::Model(format!("cannot build the ChatML template: {e}")))?,
+        let built_in = |name: &str| {
+            LlamaChatTemplate::new(name)
+                .map_err(|e| LlmError::Model(format!("cannot build the {name} chat template: {e}")))
+        };
+        let template = match template {
+            Some(name) => built_in(name)?,
+            None => match model.chat_template(None) {
+                Ok(template) => template,
+                Err(_) => built_in("chatml")?,
+            },
         };
         let context_size = options.context_size.min(model.n_ctx_train().max(64));
         let threads = options
@@ -149,13 +179,16 @@ impl LocalModel {
         worker::spawn(
             backend,
             Arc::clone(&model),
-            worker::WorkerConfig { threads, context_size, max_sequences: options.max_sequences },
+            worker::WorkerConfig {
+                threads,
+                context_size,
+                max_sequences: options.max_sequences,
+                prefix_cache: options.prefix_cache,
+            },
             queue,
             Arc::clone(&stats),
         )?;
-        let name =
-            path.file_stem().map_or_else(|| "local".to_owned(), |stem| stem.to_string_lossy().into_owned());
-        Ok(Self { name, model, template, jobs, stats, context_size })
+        Ok(Self { name, model, template, jobs, stats, context_size, timeout: options.timeout })
     }
 
     /// Counters of the decoding thread.
@@ -167,6 +200,7 @@ impl LocalModel {
             prompt_tokens: s.prompt_tokens.load(Ordering::Relaxed),
             generated_tokens: s.generated_tokens.load(Ordering::Relaxed),
             requests_finished: s.requests_finished.load(Ordering::Relaxed),
+            reused_prompt_tokens: s.reused_prompt_tokens.load(Ordering::Relaxed),
         }
     }
 
@@ -259,8 +293,17 @@ impl ChatModel for LocalModel {
             reply,
         };
         let stopped = || LlmError::Model("the local model's decoding thread has stopped".to_owned());
-        self.jobs.send(job).await.map_err(|_| stopped())?;
-        let generated = answer.await.map_err(|_| stopped())??;
+        let decode = async {
+            self.jobs.send(job).await.map_err(|_| stopped())?;
+            answer.await.map_err(|_| stopped())?
+        };
+        // Dropping the answer's receiver on timeout makes the worker free its sequence.
+        let generated = match self.timeout {
+            Some(limit) => tokio::time::timeout(limit, decode).await.map_err(|_| {
+                LlmError::Model(format!("the local model did not answer within {:.1} s", limit.as_secs_f64()))
+            })??,
+            None => decode.await?,
+        };
         if let Some(schema) = &request.json_schema {
             schema::check_answer(&generated.text, schema).map_err(LlmError::InvalidResponse)?;
         }

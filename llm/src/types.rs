@@ -81,6 +81,10 @@ pub enum LlmError {
     InvalidResponse(String),
     #[error("model file problem: {0}")]
     Model(String),
+    /// A local model file that is missing, truncated, corrupt or not a model: bad input,
+    /// with the command that installs the right file.
+    #[error("{0}")]
+    ModelFile(String),
     #[error("no scripted response left for this request")]
     ScriptExhausted,
     #[error("response cache: {0}")]

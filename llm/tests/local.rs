@@ -1,9 +1,11 @@
-//! The local backend on the real default model (SmolLM2-135M, ~100 MB, installed by
-//! `scripts/setup`). Each test skips with a message when the file is absent.
+//! The local backend on the table's test model (SmolLM2-135M, ~100 MB, installed by
+//! `scripts/setup`). Each test skips with a message when the file is absent, and fails
+//! instead under `GEN_REQUIRE_ALL=1` (set by `scripts/test`).
 #![cfg(feature = "local")]
 #![allow(clippy::unwrap_used)]
 
-use llm::local::{LocalModel, LocalOptions, default_model_path};
+use llm::local::{LocalModel, LocalOptions};
+use llm::models;
 use llm::{ChatModel, ChatRequest, LlmError, Message};
 use serde_json::{Value, json};
 use std::sync::{Arc, OnceLock};
@@ -14,17 +16,25 @@ fn model() -> Option<Arc<LocalModel>> {
     static MODEL: OnceLock<Option<Arc<LocalModel>>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
-            let path = default_model_path();
-            if !path.is_file() {
-                eprintln!("SKIP: no model at {}; run scripts/setup", path.display());
+            let spec = models::table().test_model();
+            if !spec.path().is_file() {
+                let why = format!("no model at {}; run scripts/setup", spec.path().display());
+                assert!(
+                    std::env::var_os("GEN_REQUIRE_ALL").is_none_or(|v| v != "1"),
+                    "GEN_REQUIRE_ALL: {why}"
+                );
+                eprintln!("SKIP: {why}");
                 return None;
             }
-            // One thread: llama.cpp's worker threads spin at barriers, which collapses
-            // throughput when the test machine is oversubscribed (as CI machines are).
-            let options = LocalOptions { threads: Some(1), ..LocalOptions::default() };
-            Some(Arc::new(LocalModel::load(None, options).unwrap()))
+            Some(Arc::new(LocalModel::load_named(spec, one_thread()).unwrap()))
         })
         .clone()
+}
+
+/// One thread: llama.cpp's worker threads spin at barriers, which collapses throughput
+/// when the test machine is oversubscribed (as CI machines are).
+fn one_thread() -> LocalOptions {
+    LocalOptions { threads: Some(1), ..LocalOptions::default() }
 }
 
 /// llama.cpp does not promise bit-identical logits across batch compositions, so tests that compare
@@ -181,9 +191,83 @@ async fn seeded_sampling_repeats_and_different_seeds_can_differ() {
 
 #[test]
 fn a_missing_model_file_says_how_to_get_one() {
-    let error =
-        LocalModel::load(Some(std::path::Path::new("/nonexistent/model.gguf")), LocalOptions::default())
-            .unwrap_err();
-    let message = error.to_string();
-    assert!(message.contains("scripts/setup") && message.contains("--model-path"), "{message}");
+    let message = LocalModel::load(std::path::Path::new("/nonexistent/model.gguf"), LocalOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("/nonexistent/model.gguf") && message.contains("--model-path"), "{message}");
+    let mut spec = models::table().test_model().clone();
+    spec.file = "not-installed.gguf".to_owned();
+    let message = LocalModel::load_named(&spec, LocalOptions::default()).unwrap_err().to_string();
+    assert!(
+        message.contains("not installed") && message.contains("scripts/setup --model smollm2-135m"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_truncated_model_file_is_an_error_not_a_crash() {
+    if model().is_none() {
+        return;
+    }
+    let full = std::fs::read(models::table().test_model().path()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, len) in [("header.gguf", 64), ("half.gguf", full.len() / 2), ("most.gguf", full.len() - 4096)]
+    {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &full[..len]).unwrap();
+        let error = LocalModel::load(&path, LocalOptions::default()).unwrap_err();
+        assert!(matches!(error, LlmError::ModelFile(_)), "{name}: {error:?}");
+        assert!(error.to_string().contains(name), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn a_shared_prompt_head_is_decoded_once_and_answers_do_not_change() {
+    let Some(model) = model() else { return };
+    let _serial = exclusive().await;
+    let head = "You are a careful assistant. ".repeat(40);
+    let request = |question: &str| {
+        let mut r = ChatRequest::new(vec![Message::system(head.clone()), Message::user(question)]);
+        r.max_tokens = 12;
+        r
+    };
+    // Against a model with reuse off, the same two requests must give the same answers.
+    let cold = LocalModel::load_named(
+        models::table().test_model(),
+        LocalOptions { prefix_cache: false, ..one_thread() },
+    )
+    .unwrap();
+    for question in ["Name a fruit.", "Name a colour."] {
+        let before = model.stats();
+        let warm_answer = model.chat(request(question)).await.unwrap();
+        let reused = model.stats().reused_prompt_tokens - before.reused_prompt_tokens;
+        let cold_answer = cold.chat(request(question)).await.unwrap();
+        assert_eq!(warm_answer.content, cold_answer.content, "{question}");
+        if question == "Name a colour." {
+            // The system prompt (200+ tokens) was decoded for the first question.
+            assert!(reused >= 200, "reused {reused} of {} prompt tokens", warm_answer.usage.prompt_tokens);
+        }
+    }
+    assert_eq!(cold.stats().reused_prompt_tokens, 0);
+}
+
+#[tokio::test]
+async fn a_request_past_its_timeout_fails_and_frees_its_sequence() {
+    if model().is_none() {
+        return;
+    }
+    let options = LocalOptions { timeout: Some(std::time::Duration::from_millis(1)), ..one_thread() };
+    let model = LocalModel::load_named(models::table().test_model(), options).unwrap();
+    let error = model.chat(ask("Write a long story about a dragon.", 200)).await.unwrap_err();
+    assert!(error.to_string().contains("did not answer within"), "{error}");
+    // The worker sees the dropped request and ends its sequence instead of decoding on.
+    for _ in 0..500 {
+        if model.stats().requests_finished == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let stats = model.stats();
+    assert_eq!(stats.requests_finished, 1, "{stats:?}");
+    assert!(stats.generated_tokens < 200, "{stats:?}");
 }

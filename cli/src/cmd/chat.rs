@@ -21,7 +21,7 @@ pub fn run(args: ChatArgs, model: ModelConfig) -> anyhow::Result<ExitCode> {
     }
     messages.push(Message::user(args.prompt));
     let mut request = ChatRequest::new(messages);
-    request.max_tokens = args.max_new_tokens;
+    request.max_tokens = args.max_tokens;
     request.temperature = args.temperature;
 
     let response = runtime
@@ -42,8 +42,7 @@ pub fn run(args: ChatArgs, model: ModelConfig) -> anyhow::Result<ExitCode> {
 fn describe(backend: &Backend) -> String {
     match backend {
         Backend::OpenAi { api_base, model } => format!("model {model} at {api_base}"),
-        Backend::Local { model_path: Some(p) } => format!("the local model {}", p.display()),
-        Backend::Local { model_path: None } => "the embedded local model".to_string(),
+        Backend::Local(choice) => format!("the local model {}", choice.model_name()),
     }
 }
 

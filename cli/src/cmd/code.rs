@@ -234,7 +234,7 @@ fn run_info(
         model: Some(model.model_name()),
         backend: Some(
             match cfg.model.backend {
-                Backend::Local { .. } => "local",
+                Backend::Local(_) => "local",
                 Backend::OpenAi { .. } => "openai",
             }
             .into(),

@@ -415,7 +415,7 @@ fn run_info(
         backend: Some(
             match (cfg.narrator_llm, &cfg.model.backend) {
                 (false, _) => "none",
-                (true, Backend::Local { .. }) => "local",
+                (true, Backend::Local(_)) => "local",
                 (true, Backend::OpenAi { .. }) => "openai",
             }
             .into(),

@@ -4,7 +4,7 @@
 //! (read the totals with `model.accounting()`), and with a memory and caching on, answers
 //! are served from the memory's `llm_cache` tree when the same request was made before.
 
-use crate::config::{Backend, ModelConfig};
+use crate::config::{Backend, ConfigError, LocalChoice, ModelConfig};
 use llm::{Accounting, ApiKey, CachedModel, ChatModel, Metered, OpenAiConfig, OpenAiModel};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,14 +16,14 @@ pub fn build_model(cfg: &ModelConfig, memory: Option<&memory::Memory>) -> anyhow
             let mut c = OpenAiConfig::new(api_base.as_str(), model.as_str());
             c.api_key = ApiKey::from_env();
             // Validated positive and finite; an absurdly large value means "no timeout".
-            c.timeout = Duration::try_from_secs_f64(cfg.timeout_secs).unwrap_or(Duration::from_secs(86_400));
+            c.timeout = timeout(cfg).unwrap_or(Duration::from_secs(86_400));
             c.max_concurrency = cfg.concurrency;
             c.rpm = cfg.rpm;
             c.tpm = cfg.tpm;
             c.max_retries = cfg.max_retries;
             Arc::new(OpenAiModel::new(c)?.with_accounting(accounting.clone()))
         }
-        Backend::Local { model_path } => local_model(model_path.as_deref(), cfg.concurrency)?,
+        Backend::Local(choice) => local_model(choice, cfg)?,
     };
     let model: Arc<dyn ChatModel> = match (cfg.cache, memory) {
         (true, Some(memory)) => Arc::new(CachedModel::new(backend, memory.llm_cache()?)),
@@ -32,16 +32,34 @@ pub fn build_model(cfg: &ModelConfig, memory: Option<&memory::Memory>) -> anyhow
     Ok(Arc::new(Metered::new(model, accounting)))
 }
 
+/// The validated `--timeout`; an absurdly large value means "no timeout".
+fn timeout(cfg: &ModelConfig) -> Option<Duration> {
+    cfg.timeout_secs.map(|t| Duration::try_from_secs_f64(t).unwrap_or(Duration::from_secs(86_400)))
+}
+
 #[cfg(feature = "local")]
-fn local_model(path: Option<&std::path::Path>, concurrency: usize) -> anyhow::Result<Arc<dyn ChatModel>> {
+fn local_model(choice: &LocalChoice, cfg: &ModelConfig) -> anyhow::Result<Arc<dyn ChatModel>> {
     // --concurrency is how many requests decode together in one batch.
-    let opts = llm::local::LocalOptions { max_sequences: concurrency.clamp(1, 16), ..Default::default() };
-    let model = llm::local::LocalModel::load(path, opts)?;
-    Ok(Arc::new(model))
+    let opts = llm::local::LocalOptions {
+        max_sequences: cfg.concurrency.clamp(1, 16),
+        timeout: timeout(cfg),
+        prefix_cache: cfg.prefix_cache,
+        ..Default::default()
+    };
+    let loaded = match choice {
+        LocalChoice::Named(spec) => llm::local::LocalModel::load_named(spec, opts),
+        LocalChoice::File(path) => llm::local::LocalModel::load(path, opts),
+    };
+    match loaded {
+        Ok(model) => Ok(Arc::new(model)),
+        // A missing, damaged or foreign model file is bad input (exit 2), not a failed run.
+        Err(llm::LlmError::ModelFile(message)) => Err(ConfigError::Model(message).into()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(not(feature = "local"))]
-fn local_model(_path: Option<&std::path::Path>, _concurrency: usize) -> anyhow::Result<Arc<dyn ChatModel>> {
+fn local_model(_choice: &LocalChoice, _cfg: &ModelConfig) -> anyhow::Result<Arc<dyn ChatModel>> {
     anyhow::bail!(
         "this gen was built without the embedded local model: pass --api-base URL (an \
          OpenAI-compatible endpoint), or rebuild with `--features local`"

@@ -10,6 +10,14 @@
 //!
 //! Admission reserves `prompt + max_tokens` cells per request, so a decode never runs out
 //! of cache midway; a request that does not fit waits (first come, first served).
+//!
+//! Prefix reuse: a finished sequence's cells stay in the cache (the slot is *resident*),
+//! with the tokens they hold. A new request starts from the longest prefix of its prompt
+//! that any slot, running or resident, already holds: in its own resident slot by
+//! cutting the cells after the prefix, from another slot by llama.cpp's sequence copy
+//! (metadata only in the unified cache). Our prompts share long fixed heads (system
+//! prompt, rules, form), so most of a prompt is never decoded twice. Resident cells count
+//! against the context; the least recently used are evicted when a request needs room.
 
 use crate::types::LlmError;
 use llama_cpp_2::context::LlamaContext;
@@ -57,6 +65,7 @@ pub(super) struct StatsCounters {
     pub prompt_tokens: AtomicU64,
     pub generated_tokens: AtomicU64,
     pub requests_finished: AtomicU64,
+    pub reused_prompt_tokens: AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +73,7 @@ pub(super) struct WorkerConfig {
     pub threads: usize,
     pub context_size: u32,
     pub max_sequences: usize,
+    pub prefix_cache: bool,
 }
 
 /// Starts the decoding thread; returns once its llama context exists (or failed to).
@@ -114,6 +124,10 @@ pub(super) fn spawn(
                 model: &model,
                 batch: LlamaBatch::new(BATCH_TOKENS as usize, 1),
                 slots: (0..config.max_sequences).map(|_| None).collect(),
+                kv: vec![Vec::new(); config.max_sequences],
+                last_used: vec![0; config.max_sequences],
+                clock: 0,
+                prefix_cache: config.prefix_cache,
                 reserved: 0,
                 context_size: u64::from(config.context_size),
                 stats,
@@ -146,6 +160,14 @@ struct Worker<'m> {
     batch: LlamaBatch<'static>,
     /// Index = llama `seq_id`.
     slots: Vec<Option<Sequence>>,
+    /// The tokens whose cells at positions `0..len` belong to each `seq_id`: the running
+    /// sequence's prompt and answer so far, or what a free slot kept (resident).
+    kv: Vec<Vec<LlamaToken>>,
+    /// When each slot was last released, for evicting the least recently used resident.
+    last_used: Vec<u64>,
+    clock: u64,
+    prefix_cache: bool,
+    /// Cells reserved by running sequences (resident cells are `kv` of free slots).
     reserved: u64,
     context_size: u64,
     stats: Arc<StatsCounters>,
@@ -171,7 +193,7 @@ impl Worker<'_> {
 
     /// Moves queued requests into free slots; blocks only when nothing is running.
     fn admit(&mut self, queue: &mut mpsc::Receiver<Job>, waiting: &mut Option<Job>, open: &mut bool) {
-        while let Some(slot) = self.slots.iter().position(Option::is_none) {
+        while self.slots.iter().any(Option::is_none) {
             let idle = self.slots.iter().all(Option::is_none);
             let job = match waiting.take() {
                 Some(job) => job,
@@ -200,21 +222,133 @@ impl Worker<'_> {
                 continue;
             }
             let need = job.prompt.len() as u64 + u64::from(job.max_tokens);
-            if self.reserved + need > self.context_size && !idle {
+            let (source, prefix) = self.longest_prefix(&job.prompt);
+            let target = self.target_slot(source.filter(|_| prefix > 0));
+            let Some(source) = self.make_room(need, target, source.filter(|_| prefix > 0), idle) else {
                 *waiting = Some(job);
                 return;
-            }
+            };
+            let prefix = if source.is_some() { prefix } else { 0 };
+            self.start_from_prefix(target, source, &job.prompt[..prefix]);
             self.reserved += need;
-            self.slots[slot] = Some(Sequence {
+            self.stats.reused_prompt_tokens.fetch_add(prefix as u64, Ordering::Relaxed);
+            self.slots[target] = Some(Sequence {
                 job,
-                fed: 0,
-                pos: 0,
+                fed: prefix,
+                pos: prefix as i32,
                 pending: None,
                 logits_row: None,
                 text: Vec::new(),
                 generated: 0,
                 reserved: need,
             });
+        }
+    }
+
+    /// The slot holding the longest prefix of `prompt`, and its length (at most all but the
+    /// prompt's last token, which must be decoded for its logits).
+    fn longest_prefix(&self, prompt: &[LlamaToken]) -> (Option<usize>, usize) {
+        if !self.prefix_cache {
+            return (None, 0);
+        }
+        let usable = prompt.len().saturating_sub(1);
+        let mut best = (None, 0);
+        for (id, held) in self.kv.iter().enumerate() {
+            let common = held.iter().zip(prompt).take_while(|(a, b)| a == b).count().min(usable);
+            if common > best.1 {
+                best = (Some(id), common);
+            }
+        }
+        best
+    }
+
+    /// The free slot a request goes to: the source of its prefix when that slot is free,
+    /// else an empty slot, else the least recently used resident.
+    fn target_slot(&self, source: Option<usize>) -> usize {
+        if let Some(id) = source.filter(|&id| self.slots[id].is_none()) {
+            return id;
+        }
+        (0..self.slots.len())
+            .filter(|&id| self.slots[id].is_none())
+            .min_by_key(|&id| (!self.kv[id].is_empty(), self.last_used[id]))
+            .expect("admit runs only while a slot is free")
+    }
+
+    /// Evicts least recently used residents until `need` more cells fit. Returns the
+    /// prefix source still usable (`Some(None)`: fits, but without a prefix), or `None`
+    /// when the request must wait for running sequences to finish.
+    fn make_room(
+        &mut self,
+        need: u64,
+        target: usize,
+        source: Option<usize>,
+        idle: bool,
+    ) -> Option<Option<usize>> {
+        let resident_except = |w: &Self, keep: &[usize]| -> u64 {
+            (0..w.slots.len())
+                .filter(|&id| w.slots[id].is_none() && !keep.contains(&id))
+                .map(|id| w.kv[id].len() as u64)
+                .sum()
+        };
+        let fits = |w: &Self, keep: &[usize]| {
+            // The target's resident cells become part of the request's reservation.
+            w.reserved + need + resident_except(w, &[&[target][..], keep].concat()) <= w.context_size
+        };
+        let keep: Vec<usize> = source.filter(|&id| id != target).into_iter().collect();
+        if !fits(self, &keep) {
+            let mut victims: Vec<usize> = (0..self.slots.len())
+                .filter(|&id| {
+                    self.slots[id].is_none() && id != target && !keep.contains(&id) && !self.kv[id].is_empty()
+                })
+                .collect();
+            victims.sort_by_key(|&id| self.last_used[id]);
+            for id in victims {
+                if fits(self, &keep) {
+                    break;
+                }
+                self.evict(id);
+            }
+        }
+        if fits(self, &keep) {
+            return Some(source);
+        }
+        // Last resort: give up the prefix held by another resident slot.
+        if let Some(&id) = keep.first()
+            && self.slots[id].is_none()
+        {
+            self.evict(id);
+            if fits(self, &[]) {
+                return Some(None);
+            }
+        }
+        idle.then_some(None)
+    }
+
+    /// Drops a resident slot's cells.
+    fn evict(&mut self, id: usize) {
+        if let Err(e) = self.ctx.clear_kv_cache_seq(Some(id as u32), None, None) {
+            tracing::warn!("cannot clear the KV cache of sequence {id}: {e}");
+        }
+        self.kv[id].clear();
+    }
+
+    /// Leaves exactly `prefix` in slot `target`'s cells: cut from its own resident cells,
+    /// or shared from `source`'s.
+    fn start_from_prefix(&mut self, target: usize, source: Option<usize>, prefix: &[LlamaToken]) {
+        let n = prefix.len() as u32;
+        if source == Some(target) {
+            if let Err(e) = self.ctx.clear_kv_cache_seq(Some(target as u32), Some(n), None) {
+                tracing::warn!("cannot cut the KV cache of sequence {target}: {e}");
+            }
+            self.kv[target].truncate(prefix.len());
+            return;
+        }
+        self.evict(target);
+        if let Some(source) = source.filter(|_| n > 0) {
+            match self.ctx.copy_kv_cache_seq(seq_id(source), seq_id(target), Some(0), Some(n)) {
+                Ok(()) => self.kv[target].extend_from_slice(prefix),
+                Err(e) => tracing::warn!("cannot share the KV cache of sequence {source}: {e}"),
+            }
         }
     }
 
@@ -234,6 +368,7 @@ impl Worker<'_> {
             if let Some(token) = seq.pending.take() {
                 seq.logits_row = Some(self.batch.n_tokens());
                 self.batch.add(token, seq.pos, &[seq_id(id)], true).map_err(|e| e.to_string())?;
+                self.kv[id].push(token);
                 seq.pos += 1;
                 sequences_in_batch += 1;
             }
@@ -253,6 +388,7 @@ impl Worker<'_> {
                 self.batch.add(token, seq.pos, &[seq_id(id)], last).map_err(|e| e.to_string())?;
                 seq.pos += 1;
             }
+            self.kv[id].extend_from_slice(&seq.job.prompt[seq.fed..end]);
             prompt_tokens += (end - seq.fed) as u64;
             seq.fed = end;
             sequences_in_batch += 1;
@@ -314,14 +450,17 @@ impl Worker<'_> {
         }
         // Whatever a failed decode left behind must not leak into later sequences.
         self.ctx.clear_kv_cache();
+        self.kv.iter_mut().for_each(Vec::clear);
     }
 
-    /// Frees a slot and its cache cells.
+    /// Frees a slot; its cache cells stay as a resident prefix when prefix reuse is on.
     fn release(&mut self, id: usize) -> Option<Sequence> {
         let seq = self.slots[id].take()?;
-        if let Err(e) = self.ctx.clear_kv_cache_seq(Some(id as u32), None, None) {
-            tracing::warn!("cannot clear the KV cache of sequence {id}: {e}");
+        if !self.prefix_cache {
+            self.evict(id);
         }
+        self.clock += 1;
+        self.last_used[id] = self.clock;
         self.reserved -= seq.reserved;
         self.stats.requests_finished.fetch_add(1, Ordering::Relaxed);
         Some(seq)
