@@ -271,3 +271,36 @@ async fn a_request_past_its_timeout_fails_and_frees_its_sequence() {
     assert_eq!(stats.requests_finished, 1, "{stats:?}");
     assert!(stats.generated_tokens < 200, "{stats:?}");
 }
+
+#[tokio::test]
+async fn resident_prefixes_are_evicted_when_a_small_context_fills() {
+    if model().is_none() {
+        return;
+    }
+    // 640 cells: each request needs ~330, so at most one resident prefix fits beside a
+    // running request and every admission must evict.
+    let options = LocalOptions { context_size: 640, max_sequences: 2, ..one_thread() };
+    let model = Arc::new(LocalModel::load_named(models::table().test_model(), options).unwrap());
+    let request = |i: usize| {
+        let head = format!("Topic {i}. ") + &"Answer in one short sentence, plainly. ".repeat(38);
+        let mut r = ChatRequest::new(vec![Message::system(head), Message::user("Name a colour.")]);
+        r.max_tokens = 16;
+        r
+    };
+    for i in 0..3 {
+        let answer = model.chat(request(i)).await.unwrap();
+        assert!(answer.usage.prompt_tokens > 250, "{answer:?}");
+    }
+    let calls: Vec<_> = (0..4)
+        .map(|i| {
+            let model = Arc::clone(&model);
+            tokio::spawn(async move { model.chat(request(i % 2)).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    let stats = model.stats();
+    assert_eq!(stats.requests_finished, 7, "{stats:?}");
+    assert!(stats.reused_prompt_tokens > 0, "{stats:?}");
+}

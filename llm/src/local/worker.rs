@@ -290,12 +290,11 @@ impl Worker<'_> {
                 .map(|id| w.kv[id].len() as u64)
                 .sum()
         };
-        let fits = |w: &Self, keep: &[usize]| {
-            // The target's resident cells become part of the request's reservation.
-            w.reserved + need + resident_except(w, &[&[target][..], keep].concat()) <= w.context_size
-        };
+        // Every resident's cells count, the source's too; the target's own are cut or
+        // evicted, and its kept prefix is inside `need`.
+        let fits = |w: &Self| w.reserved + need + resident_except(w, &[target]) <= w.context_size;
         let keep: Vec<usize> = source.filter(|&id| id != target).into_iter().collect();
-        if !fits(self, &keep) {
+        if !fits(self) {
             let mut victims: Vec<usize> = (0..self.slots.len())
                 .filter(|&id| {
                     self.slots[id].is_none() && id != target && !keep.contains(&id) && !self.kv[id].is_empty()
@@ -303,13 +302,13 @@ impl Worker<'_> {
                 .collect();
             victims.sort_by_key(|&id| self.last_used[id]);
             for id in victims {
-                if fits(self, &keep) {
+                if fits(self) {
                     break;
                 }
                 self.evict(id);
             }
         }
-        if fits(self, &keep) {
+        if fits(self) {
             return Some(source);
         }
         // Last resort: give up the prefix held by another resident slot.
@@ -317,7 +316,7 @@ impl Worker<'_> {
             && self.slots[id].is_none()
         {
             self.evict(id);
-            if fits(self, &[]) {
+            if fits(self) {
                 return Some(None);
             }
         }
