@@ -4,7 +4,7 @@
 //! (read the totals with `model.accounting()`), and with a memory and caching on, answers
 //! are served from the memory's `llm_cache` tree when the same request was made before.
 
-use crate::config::{Backend, ConfigError, LocalChoice, ModelConfig};
+use crate::config::{Backend, LocalChoice, ModelConfig};
 use llm::{Accounting, ApiKey, CachedModel, ChatModel, Metered, OpenAiConfig, OpenAiModel};
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,7 +53,7 @@ fn local_model(choice: &LocalChoice, cfg: &ModelConfig) -> anyhow::Result<Arc<dy
     match loaded {
         Ok(model) => Ok(Arc::new(model)),
         // A missing, damaged or foreign model file is bad input (exit 2), not a failed run.
-        Err(llm::LlmError::ModelFile(message)) => Err(ConfigError::Model(message).into()),
+        Err(llm::LlmError::ModelFile(message)) => Err(crate::config::ConfigError::Model(message).into()),
         Err(e) => Err(e.into()),
     }
 }
