@@ -329,14 +329,12 @@ fn resolve_local(raw: &ModelArgs, file: &FileModel) -> Result<LocalChoice, Confi
     if let Some(path) = raw.model_path.clone() {
         return Ok(LocalChoice::File(path));
     }
+    if let (None, Some(path)) = (&raw.local_model, &file.model_path) {
+        return Ok(LocalChoice::File(path.clone()));
+    }
     let table = llm::models::table();
-    let name = match raw.local_model.clone() {
-        Some(name) => name,
-        None if file.model_path.is_some() => {
-            return Ok(LocalChoice::File(file.model_path.clone().unwrap_or_default()));
-        }
-        None => file.local_model.clone().unwrap_or_else(|| table.default.clone()),
-    };
+    let name =
+        raw.local_model.clone().or_else(|| file.local_model.clone()).unwrap_or_else(|| table.default.clone());
     match table.get(&name) {
         Some(spec) => Ok(LocalChoice::Named(spec.clone())),
         None => Err(invalid(

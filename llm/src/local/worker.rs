@@ -284,15 +284,15 @@ impl Worker<'_> {
         source: Option<usize>,
         idle: bool,
     ) -> Option<Option<usize>> {
-        let resident_except = |w: &Self, keep: &[usize]| -> u64 {
-            (0..w.slots.len())
-                .filter(|&id| w.slots[id].is_none() && !keep.contains(&id))
-                .map(|id| w.kv[id].len() as u64)
-                .sum()
-        };
         // Every resident's cells count, the source's too; the target's own are cut or
         // evicted, and its kept prefix is inside `need`.
-        let fits = |w: &Self| w.reserved + need + resident_except(w, &[target]) <= w.context_size;
+        let fits = |w: &Self| {
+            let resident: u64 = (0..w.slots.len())
+                .filter(|&id| w.slots[id].is_none() && id != target)
+                .map(|id| w.kv[id].len() as u64)
+                .sum();
+            w.reserved + need + resident <= w.context_size
+        };
         let keep: Vec<usize> = source.filter(|&id| id != target).into_iter().collect();
         if !fits(self) {
             let mut victims: Vec<usize> = (0..self.slots.len())
