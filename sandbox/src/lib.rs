@@ -21,6 +21,7 @@
 //! # Ok::<(), sandbox::SandboxError>(())
 //! ```
 
+pub mod cases;
 mod isolation;
 mod limits;
 mod probe;
@@ -56,6 +57,8 @@ pub enum SandboxError {
         "the {lang} toolchain is not installed (`{detect}` failed on the sandbox PATH); run scripts/setup"
     )]
     ToolchainMissing { lang: String, detect: String },
+    #[error(transparent)]
+    Cases(#[from] cases::CaseError),
     #[error("invalid language registry: {0}")]
     Registry(String),
     #[error("file name `{0}` must be relative and stay inside the work dir")]

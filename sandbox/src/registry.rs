@@ -80,6 +80,9 @@ pub struct Language {
     pub example: Option<Example>,
     #[serde(default)]
     pub probe: Option<crate::probe::ProbeSpec>,
+    /// How cases are rendered for this language (`[language.cases]`).
+    #[serde(default)]
+    pub cases: Option<crate::cases::CaseSpec>,
 }
 
 impl Language {

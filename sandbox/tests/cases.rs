@@ -1,0 +1,187 @@
+//! Cases as data through the real sandbox, in every registered language: the harness
+//! reports what a correct solution returns (the fixture's values), the cases rendered as
+//! that language's tests pass, a wrong expected value fails them, and the stub fails
+//! them. Languages that cannot express a signature's types say so instead.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use sandbox::cases::{self, CallCase, CaseError, Io, IoCase, Signature};
+use sandbox::{Language, Registry, Sandbox};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fixtures {
+    signature: Vec<SigFixture>,
+    program: Vec<ProgramFixture>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SigFixture {
+    sig: String,
+    inputs: Vec<Vec<Value>>,
+    /// TOML has no null: the string "null" stands for it.
+    expected: Vec<Value>,
+    #[serde(default)]
+    unsupported: Vec<String>,
+    solutions: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProgramFixture {
+    lang: String,
+    stdins: Vec<String>,
+    stdouts: Vec<String>,
+    solution: String,
+}
+
+fn fixtures() -> Fixtures {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/case_fixtures.toml");
+    toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn null_from_toml(v: Value) -> Value {
+    if v == Value::String("null".into()) { Value::Null } else { v }
+}
+
+/// Whether the language can run here; a missing toolchain fails under GEN_REQUIRE_ALL=1.
+fn installed(lang: &Language) -> bool {
+    if lang.detect_toolchain().is_some() {
+        return true;
+    }
+    let require = std::env::var("GEN_REQUIRE_ALL").is_ok_and(|v| v == "1")
+        || std::env::var_os("SANDBOX_REQUIRE_TOOLCHAINS").is_some();
+    assert!(
+        !require,
+        "GEN_REQUIRE_ALL: the {} toolchain is missing (`{}`)",
+        lang.name,
+        lang.detect.join(" ")
+    );
+    println!("SKIP {}: toolchain not installed", lang.name);
+    false
+}
+
+/// Everything that went wrong for one language and signature.
+fn round_trip(sb: &Sandbox, lang: &Language, sig: &Signature, f: &SigFixture, solution: &str) -> Vec<String> {
+    let id = format!("{} {}", lang.name, sig.name);
+    let mut problems = Vec::new();
+    let runs = sb.run_calls(lang, sig, solution, &f.inputs).unwrap();
+    for (i, (got, want)) in runs.results.iter().zip(&f.expected).enumerate() {
+        let want = sig.returns.conform(&null_from_toml(want.clone())).unwrap();
+        match got {
+            Ok(v) if sig.returns.same(v, &want) => {}
+            other => problems.push(format!(
+                "{id}: input {i} gave {other:?}, want {want}\nharness stdout: {}\nstderr: {}",
+                runs.record.stdout_tail, runs.record.stderr_tail
+            )),
+        }
+    }
+    let cases = match cases::derive_cases(sig, &f.inputs, &runs.results) {
+        Ok(c) => c,
+        Err(e) => {
+            problems.push(format!("{id}: no cases derived: {e}"));
+            return problems;
+        }
+    };
+    let tests = lang.render_tests(sig, &cases).unwrap();
+    let rec = sb.check(lang, solution, &tests).unwrap();
+    if !rec.passed() {
+        problems.push(format!(
+            "{id}: derived tests fail the solution: {}\n{tests}\n{}\n{}",
+            rec.outcome, rec.stdout_tail, rec.stderr_tail
+        ));
+    }
+    // A wrong expected value: the first case expects what another case returned.
+    let mut wrong: Vec<CallCase> = cases.clone();
+    let other =
+        cases.iter().find(|c| !sig.returns.same(&c.expected, &cases[0].expected)).unwrap().expected.clone();
+    wrong[0].expected = other;
+    let rec = sb.check(lang, solution, &lang.render_tests(sig, &wrong).unwrap()).unwrap();
+    if rec.passed() {
+        problems.push(format!("{id}: tests with a wrong expected value pass"));
+    }
+    let rec = sb.check(lang, &lang.stub, &tests).unwrap();
+    if rec.passed() {
+        problems.push(format!("{id}: the stub passes the derived tests"));
+    }
+    problems
+}
+
+#[test]
+fn cases_round_trip_through_every_language() {
+    let reg = Registry::builtin();
+    let fx = fixtures();
+    let sb = common::sandbox(20_000);
+    let mut jobs: Vec<(&Language, Signature, &SigFixture, &String)> = Vec::new();
+    let mut problems: Vec<String> = Vec::new();
+    let mut covered: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &fx.signature {
+        let sig: Signature = f.sig.parse().unwrap();
+        assert_eq!(f.inputs.len(), f.expected.len(), "{}", f.sig);
+        for lang in reg.languages().iter().filter(|l| l.case_io() == Some(Io::Call)) {
+            if f.unsupported.contains(&lang.name) {
+                match lang.render_signature(&sig) {
+                    Err(CaseError::Unsupported { .. }) => {}
+                    other => problems
+                        .push(format!("{} {}: expected unsupported, got {other:?}", lang.name, sig.name)),
+                }
+                continue;
+            }
+            let Some(solution) = f.solutions.get(&lang.name) else { continue };
+            if installed(lang) {
+                *covered.entry(lang.name.as_str()).or_default() += 1;
+                jobs.push((lang, sig.clone(), f, solution));
+            }
+        }
+    }
+    let found: Vec<Vec<String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = jobs
+            .iter()
+            .map(|(lang, sig, f, solution)| {
+                let sb = &sb;
+                s.spawn(move || round_trip(sb, lang, sig, f, solution))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    problems.extend(found.into_iter().flatten());
+    println!("round trips per language: {covered:?}");
+    for lang in reg.languages().iter().filter(|l| l.case_io() == Some(Io::Call)) {
+        if lang.detect_toolchain().is_some() {
+            let n = covered.get(lang.name.as_str()).copied().unwrap_or(0);
+            if n < 3 {
+                problems.push(format!("{}: only {n} signature(s) round-tripped, want 3", lang.name));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn program_cases_round_trip_through_stdin() {
+    let reg = Registry::builtin();
+    let sb = common::sandbox(20_000);
+    for p in fixtures().program {
+        let lang = reg.get(&p.lang).unwrap();
+        if !installed(lang) {
+            continue;
+        }
+        let runs = sb.run_stdins(lang, &p.solution, &p.stdins).unwrap();
+        let got: Vec<Value> = runs.results.iter().map(|r| r.clone().unwrap()).collect();
+        let want: Vec<Value> = p.stdouts.iter().map(|s| Value::String(s.clone())).collect();
+        assert_eq!(got, want, "{}", runs.record.stderr_tail);
+        let cases: Vec<IoCase> = cases::derive_io_cases(&p.stdins, &runs.results).unwrap();
+        let tests = lang.render_io_tests(&cases).unwrap();
+        let rec = sb.check(lang, &p.solution, &tests).unwrap();
+        assert!(rec.passed(), "{tests}\n{}\n{}", rec.stdout_tail, rec.stderr_tail);
+        let mut wrong = cases.clone();
+        wrong[0].stdout.push('!');
+        assert!(!sb.check(lang, &p.solution, &lang.render_io_tests(&wrong).unwrap()).unwrap().passed());
+        assert!(!sb.check(lang, &lang.stub, &tests).unwrap().passed());
+    }
+}
