@@ -177,7 +177,11 @@ pub struct CodeArgs {
     /// A code tree to seed the agents (default: the built-in seed set).
     #[arg(long, value_name = "DIR")]
     pub seeds: Option<PathBuf>,
-    /// `centralized` or `parallel` discussion between agents.
+    /// `derived` (tests from execution, ports checked against the source, instructions
+    /// checked by a fresh solve) or `discussion` (the first protocol: model-written tests).
+    #[arg(long)]
+    pub protocol: Option<String>,
+    /// `centralized` or `parallel` discussion between agents (`--protocol discussion`).
     #[arg(long)]
     pub discussion: Option<String>,
     /// Discussion rounds per task.

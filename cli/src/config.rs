@@ -79,6 +79,7 @@ pub struct FileFol {
 #[serde(deny_unknown_fields)]
 pub struct FileCode {
     pub langs: Option<Vec<String>>,
+    pub protocol: Option<String>,
     pub discussion: Option<String>,
     pub rounds: Option<u32>,
     pub max_attempts: Option<u64>,
@@ -219,6 +220,7 @@ pub struct CodeConfig {
     pub model: ModelConfig,
     pub langs: Vec<String>,
     pub seeds: Option<PathBuf>,
+    pub protocol: agents::code::Protocol,
     pub parallel_discussion: bool,
     pub rounds: u32,
     pub max_attempts: u64,
@@ -507,6 +509,13 @@ pub fn resolve_code(
             ));
         }
     };
+    let protocol = match raw.protocol.clone().or_else(|| file.code.protocol.clone()).as_deref() {
+        None | Some("derived") => agents::code::Protocol::Derived,
+        Some("discussion") => agents::code::Protocol::Discussion,
+        Some(other) => {
+            return Err(invalid("--protocol", format!("must be `derived` or `discussion`, got {other:?}")));
+        }
+    };
     let run = resolve_run(&raw.run, &file.run, "out/code", 8)?;
     let max_attempts = raw.max_attempts.or(file.code.max_attempts).unwrap_or(run.n * 6);
     if max_attempts < run.n {
@@ -529,6 +538,7 @@ pub fn resolve_code(
         formats: split_formats(raw.format.as_deref(), &["chat", "alpaca", "parquet"])?,
         langs,
         seeds: raw.seeds.clone(),
+        protocol,
         parallel_discussion,
         rounds: raw.rounds.or(file.code.rounds).unwrap_or(1).clamp(1, 16),
         max_attempts,

@@ -1,4 +1,4 @@
-//! `gen code --dry-run` against the in-process mock OpenAI server answering with
+//! `gen code --protocol discussion --dry-run` against the in-process mock OpenAI server answering with
 //! exercises of a realistic size: the estimate made before any call is within 25% of
 //! the tokens the run then spends, and after that run the estimate for more of the same
 //! work comes from what it observed (memory tree `usage`).
@@ -126,7 +126,8 @@ fn responder(counter: Arc<AtomicUsize>) -> impl Fn(&MockRequest) -> String + Sen
 
 fn gen_code(base: &str, out: &Path, n: &str, extra: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_gen"))
-        .args(["code", "--langs", "python,javascript", "--seed", "5", "--model", "mock-coder", "-n", n])
+        .args(["code", "--protocol", "discussion", "--langs", "python,javascript", "--seed", "5"])
+        .args(["--model", "mock-coder", "-n", n])
         .args(["--api-base", base, "--out"])
         .arg(out)
         .args(extra)

@@ -17,17 +17,34 @@ const TOPICS: &[(&str, &str, &str)] = &[
     ("halve", "x // 2", "Write a function halve(x) that returns x divided by two, rounded down."),
 ];
 
-fn exercise(k: usize) -> String {
-    let (name, body, instruction) = TOPICS[k % TOPICS.len()];
-    serde_json::json!({
-        "instruction": format!("{instruction} (variant {k})"),
-        "solution": format!("def {name}(x):\n    return {body}\n"),
-        "tests": format!("from solution import {name}\nfor x in [0, 3, -4, 7]:\n    assert {name}(x) == ({body}), x\n"),
-        "entry_point": name,
-        "explanation": format!("{name} computes {body}."),
-        "concepts": ["arithmetic"],
-    })
-    .to_string()
+/// The derived protocol's answers: a draft (signature, solution, inputs), the instruction
+/// written from it, and a fresh solve that passes (the solution again).
+fn answer(title: &str, prompt: &str, counter: &AtomicUsize) -> String {
+    let topic = |name: &str| TOPICS.iter().position(|(n, _, _)| name == *n);
+    match title {
+        "draft" => {
+            let (name, body, _) = TOPICS[counter.fetch_add(1, Ordering::SeqCst) % TOPICS.len()];
+            serde_json::json!({
+                "signature": format!("{name}(x: int) -> int"),
+                "solution": format!("def {name}(x):\n    return {body}\n"),
+                "inputs": [[0], [3], [-4], [7], [10]],
+                "concepts": ["arithmetic"],
+            })
+            .to_string()
+        }
+        "instruction" => {
+            let entry = prompt.split("named `").nth(1).and_then(|r| r.split('`').next()).unwrap_or("");
+            let (_, _, instruction) = TOPICS[topic(entry).unwrap_or(0)];
+            serde_json::json!({"instruction": instruction, "explanation": "One expression."}).to_string()
+        }
+        "solution" => {
+            let decl =
+                prompt.split("define exactly: `def ").nth(1).and_then(|r| r.split('(').next()).unwrap_or("");
+            let (name, body, _) = TOPICS[topic(decl).unwrap_or(0)];
+            serde_json::json!({"solution": format!("def {name}(x):\n    return {body}\n")}).to_string()
+        }
+        _ => r#"{"merits": ["small tasks"], "faults": [], "advice": "keep going"}"#.into(),
+    }
 }
 
 #[test]
@@ -40,11 +57,8 @@ fn gen_code_on_an_openai_endpoint_keeps_samples_that_replay() {
     let counter = Arc::new(AtomicUsize::new(0));
     let c = counter.clone();
     let cfg = MockServerConfig::default().with_responder(move |req| {
-        match req.json_schema.as_ref().and_then(|s| s["title"].as_str()).unwrap_or("") {
-            "exercise" | "port" => exercise(c.fetch_add(1, Ordering::SeqCst)),
-            "summary" => r#"{"keep": ["python"], "reason": "passes"}"#.into(),
-            _ => r#"{"merits": ["small tasks"], "faults": [], "advice": "keep going"}"#.into(),
-        }
+        let prompt: String = req.messages.iter().map(|m| m.content.as_str()).collect();
+        answer(req.json_schema.as_ref().and_then(|s| s["title"].as_str()).unwrap_or(""), &prompt, &c)
     });
     let server = runtime.block_on(MockServer::start(cfg)).unwrap();
     let tmp = tempfile::tempdir().unwrap();
@@ -61,6 +75,11 @@ fn gen_code_on_an_openai_endpoint_keeps_samples_that_replay() {
     let text = std::fs::read_to_string(out.join("data.jsonl")).unwrap();
     let records: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(records.len(), 3);
+    for r in &records {
+        assert!(r["signature"].as_str().is_some_and(|s| s.ends_with("(x: int) -> int")), "{r}");
+        assert!(r["cases"].as_array().is_some_and(|c| c.len() >= 5), "{r}");
+        assert!(r["family"].is_string() && r["verification"]["fresh_solve_tries"] == 1, "{r}");
+    }
     assert!(server.requests().iter().any(|r| r.json_schema.is_some()), "structured output is asked for");
     let card = std::fs::read_to_string(out.join("card.md")).unwrap();
     assert!(card.contains("python"), "{card}");

@@ -23,6 +23,17 @@ pub struct CodeRecord {
     /// The function or type the tests call, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_point: Option<String>,
+    /// The language-neutral signature the tests call (`name(a: int) -> str`), when the
+    /// tests were rendered from cases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// The cases the tests check, `{"args": [...], "expected": ...}`: expected values are
+    /// what the reference solution returned in the sandbox.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<Value>,
+    /// Records of one exercise in several languages share a family id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
     /// Enough to re-run the check: the files and the commands.
     #[serde(default)]
     pub check: Check,
@@ -49,6 +60,9 @@ impl Default for CodeRecord {
             response: String::new(),
             solution: String::new(),
             tests: String::new(),
+            signature: None,
+            cases: Vec::new(),
+            family: None,
             entry_point: None,
             check: Check::default(),
             verification: Verification::default(),
@@ -97,6 +111,10 @@ pub struct Verification {
     pub non_vacuous: Option<bool>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub stderr_tail: String,
+    /// Fresh solves (instruction and declaration only) it took for one to pass the
+    /// cases; absent when the instruction was not checked that way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fresh_solve_tries: Option<u32>,
     /// The toolchain that ran it, e.g. `rustc 1.85.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub toolchain: Option<String>,

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 /// Version of the record schemas in this crate (see `datasets/SCHEMA.md`). Bump it when a
 /// field changes meaning or type; adding an optional field does not need a bump.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A record with a unique id: the writer refuses to write an id twice.
 pub trait HasId {
@@ -38,7 +38,7 @@ pub struct FailureRecord {
 
 impl FailureRecord {
     /// The stages the card and `gen inspect` know by name.
-    pub const STAGES: [&'static str; 15] = [
+    pub const STAGES: [&'static str; 21] = [
         "generate",
         "parse",
         "compile",
@@ -46,7 +46,13 @@ impl FailureRecord {
         "vacuous_tests",
         "length",
         "language",
-        "prompt_echo",
+        "prompt_copy",
+        "not_an_instruction",
+        "instruction",
+        "signature",
+        "cases",
+        "round_trip",
+        "port_mismatch",
         "exact_dup",
         "near_dup",
         "summary",

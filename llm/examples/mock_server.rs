@@ -133,6 +133,36 @@ fn canned_code(req: &llm::mock_server::MockRequest) -> String {
             })
             .to_string()
         }
+        // The derived protocol: `add_<k>(x: int) -> int` in the agent's language; the
+        // instruction, fresh solve, translation and fix read `k` from the prompt.
+        "draft" => {
+            let k = NEXT.fetch_add(1, Ordering::SeqCst);
+            serde_json::json!({
+                "signature": format!("add_{k}(x: int) -> int"),
+                "solution": add_solution(derived_lang(&prompt), k),
+                "inputs": [[0], [5], [-3], [12], [100]],
+                "concepts": ["arithmetic"],
+            })
+            .to_string()
+        }
+        "instruction" => {
+            let entry = prompt.split("named `").nth(1).and_then(|r| r.split('`').next()).unwrap_or("f");
+            let k = number_in(entry);
+            serde_json::json!({
+                "instruction": format!("Write a function `{entry}` that takes an integer x and returns x plus {k}. For example, {entry}(5) returns {}.", 5 + k),
+                "explanation": format!("It adds {k} to x."),
+            })
+            .to_string()
+        }
+        "solution" | "translation" => {
+            let decl =
+                prompt.split("must define exactly: `").nth(1).and_then(|r| r.split('`').next()).unwrap_or("");
+            serde_json::json!({
+                "critique": "Clear.",
+                "solution": add_solution(derived_lang(&prompt), number_in(decl)),
+            })
+            .to_string()
+        }
         "description" => {
             // No calls of its own: the built-in seeds bring theirs (`<seed>.calls`).
             let entry =
@@ -151,5 +181,42 @@ fn canned_code(req: &llm::mock_server::MockRequest) -> String {
         }
         "judge" => r#"{"score": 8, "reason": "clear"}"#.into(),
         _ => r#"{"merits": ["small tasks"], "faults": [], "advice": "keep tasks small"}"#.into(),
+    }
+}
+
+/// The language a derived-protocol prompt is about.
+fn derived_lang(prompt: &str) -> &'static str {
+    const LANGS: [&str; 8] = ["python", "javascript", "typescript", "rust", "go", "java", "cpp", "c"];
+    LANGS
+        .into_iter()
+        .find(|l| {
+            prompt.contains(&format!("You are the {l} agent"))
+                || prompt.contains(&format!("programming task in {l}."))
+                || prompt.contains(&format!("Your {l} solution"))
+        })
+        .unwrap_or("python")
+}
+
+/// The first number in `text` (the `k` of `add_k`), 0 if none.
+fn number_in(text: &str) -> u64 {
+    let digits: String =
+        text.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or(0)
+}
+
+/// `add_<k>(x: int) -> int` in `lang`, named by its convention.
+fn add_solution(lang: &str, k: u64) -> String {
+    match lang {
+        "javascript" => {
+            format!("function add{k}(x) {{\n  return x + {k};\n}}\nmodule.exports = {{ add{k} }};\n")
+        }
+        "typescript" => format!("export function add{k}(x: number): number {{\n  return x + {k};\n}}\n"),
+        "rust" => format!("pub fn add_{k}(x: i64) -> i64 {{\n    x + {k}\n}}\n"),
+        "go" => format!("package solution\n\nfunc Add{k}(x int) int {{\n\treturn x + {k}\n}}\n"),
+        "java" => format!(
+            "public class Solution {{\n    public static long add{k}(long x) {{\n        return x + {k};\n    }}\n}}\n"
+        ),
+        "cpp" | "c" => format!("long long add_{k}(long long x) {{\n    return x + {k};\n}}\n"),
+        _ => format!("def add_{k}(x):\n    return x + {k}\n"),
     }
 }

@@ -82,6 +82,37 @@ impl Description {
     }
 }
 
+/// A drafted exercise, answer first: the function's neutral signature, its solution and
+/// inputs to run it on. Expected values are never the model's: the sandbox computes them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub signature: String,
+    pub solution: String,
+    #[serde(default)]
+    pub inputs: Vec<Value>,
+    #[serde(default, deserialize_with = "strings_or_string")]
+    pub concepts: Vec<String>,
+}
+
+/// The instruction written from the code (answer → instruction).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instruction {
+    pub instruction: String,
+    #[serde(default)]
+    pub explanation: String,
+}
+
+/// A solution alone: a fresh solve, a fix, or a translation (with its critique).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SolutionAnswer {
+    #[serde(default)]
+    pub critique: String,
+    pub solution: String,
+}
+
+/// Most inputs run per exercise (the harness output must fit the sandbox's output cap).
+pub const MAX_INPUTS: usize = 12;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryDecision {
     #[serde(default, deserialize_with = "strings_or_string")]
@@ -162,6 +193,42 @@ pub fn description_schema() -> Value {
         },
         "required": ["instruction", "calls"],
     })
+}
+
+pub fn draft_schema() -> Value {
+    json!({
+        "title": "draft",
+        "type": "object",
+        "properties": {
+            "signature": text(200),
+            "solution": text(1500),
+            "inputs": {"type": "array", "items": {"type": "array", "maxItems": 4}, "minItems": 5, "maxItems": 10},
+            "concepts": list(4, 40),
+        },
+        "required": ["signature", "solution", "inputs"],
+    })
+}
+
+pub fn instruction_schema() -> Value {
+    json!({
+        "title": "instruction",
+        "type": "object",
+        "properties": {"instruction": text(600), "explanation": text(300)},
+        "required": ["instruction", "explanation"],
+    })
+}
+
+/// A solution alone (`title` tells a fresh solve, a fix and a translation apart).
+pub fn solution_schema(title: &str) -> Value {
+    let mut props = serde_json::Map::new();
+    let mut required = Vec::new();
+    if title == "translation" {
+        props.insert("critique".into(), text(200));
+        required.push("critique");
+    }
+    props.insert("solution".into(), text(1500));
+    required.push("solution");
+    json!({"title": title, "type": "object", "properties": props, "required": required})
 }
 
 pub fn summary_schema() -> Value {

@@ -1,7 +1,22 @@
 //! How the pipeline runs a candidate: the [`Checker`] seam. The production checker is the
 //! bubblewrap sandbox (`sandbox` crate); tests can run trusted scripted code directly.
 
+use sandbox::cases::{CallCase, Signature, Type};
+use serde_json::Value;
 use std::collections::BTreeMap;
+
+/// What a solution returned on each input (cases derived from execution).
+#[derive(Debug, Clone)]
+pub struct CaseRun {
+    /// Per input, in order: the returned value (canonical for the return type), or why
+    /// there is none.
+    pub results: Vec<Result<Value, String>>,
+    /// The harness run itself (a compile error shows here).
+    pub execution: Execution,
+}
+
+/// What the case methods of a checker without renderers say.
+const NO_CASES: &str = "this checker has no case renderers";
 
 /// What one check of (solution, tests) observed.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +76,41 @@ pub trait Checker: Send + Sync {
         _calls: &[String],
     ) -> Result<Result<String, String>, CheckError> {
         Ok(Err("this checker cannot probe solutions".into()))
+    }
+    /// The declaration a solution of `sig` must have in `lang`, or why `lang` cannot
+    /// express it.
+    fn declaration(&self, _lang: &str, _sig: &Signature) -> Result<String, String> {
+        Err(NO_CASES.into())
+    }
+    /// The entry point's name in `lang`'s naming convention.
+    fn entry_name(&self, _lang: &str, sig: &Signature) -> String {
+        sig.name.clone()
+    }
+    /// A parameter's name in `lang`'s naming convention.
+    fn param_name(&self, _lang: &str, snake: &str) -> String {
+        snake.to_string()
+    }
+    /// How the signature types read in `lang`, one line per type, for prompts.
+    fn type_guide(&self, _lang: &str) -> Vec<String> {
+        Vec::new()
+    }
+    /// How a solution file in `lang` must look, for prompts.
+    fn solution_rules(&self, _lang: &str) -> String {
+        String::new()
+    }
+    /// Runs `solution` on every argument list and reports what it returned.
+    fn run_calls(
+        &self,
+        _lang: &str,
+        _sig: &Signature,
+        _solution: &str,
+        _inputs: &[Vec<Value>],
+    ) -> Result<Result<CaseRun, String>, CheckError> {
+        Ok(Err(NO_CASES.into()))
+    }
+    /// `cases` as `lang`'s test file.
+    fn case_tests(&self, _lang: &str, _sig: &Signature, _cases: &[CallCase]) -> Result<String, String> {
+        Err(NO_CASES.into())
     }
 }
 
@@ -155,6 +205,69 @@ impl Checker for SandboxChecker {
 
     fn probe_entry(&self, lang: &str, code: &str) -> Option<String> {
         self.language(lang).ok()?.defined_functions(code).into_iter().next()
+    }
+
+    fn declaration(&self, lang: &str, sig: &Signature) -> Result<String, String> {
+        let language = self.language(lang).map_err(|e| e.to_string())?;
+        language.render_signature(sig).map_err(|e| e.to_string())
+    }
+
+    fn entry_name(&self, lang: &str, sig: &Signature) -> String {
+        self.language(lang).map(|l| l.entry_name(sig)).unwrap_or_else(|_| sig.name.clone())
+    }
+
+    fn param_name(&self, lang: &str, snake: &str) -> String {
+        self.language(lang).map(|l| l.param_name(snake)).unwrap_or_else(|_| snake.to_string())
+    }
+
+    fn solution_rules(&self, lang: &str) -> String {
+        self.language(lang).ok().and_then(|l| l.cases.as_ref()).map(|c| c.rules.clone()).unwrap_or_default()
+    }
+
+    fn type_guide(&self, lang: &str) -> Vec<String> {
+        let Ok(language) = self.language(lang) else { return Vec::new() };
+        let mut lines = Vec::new();
+        let mut missing = Vec::new();
+        for text in
+            ["int", "float", "bool", "str", "list[int]", "dict[str, int]", "optional[int]", "tuple[int, str]"]
+        {
+            let Ok(ty) = text.parse::<Type>() else { continue };
+            match (language.spell_type(&ty, true), language.spell_type(&ty, false)) {
+                (Ok(p), Ok(r)) if p == r => lines.push(format!("`{text}` is `{r}`")),
+                (Ok(p), Ok(r)) => {
+                    lines.push(format!("`{text}` is `{p}` as a parameter and `{r}` as a result"))
+                }
+                (Ok(p), Err(_)) => lines.push(format!("`{text}` is `{p}`, as a parameter only")),
+                _ => missing.push(ty.kind()),
+            }
+        }
+        if !missing.is_empty() {
+            lines.push(format!("{lang} signatures cannot use: {}", missing.join(", ")));
+        }
+        lines
+    }
+
+    fn run_calls(
+        &self,
+        lang: &str,
+        sig: &Signature,
+        solution: &str,
+        inputs: &[Vec<Value>],
+    ) -> Result<Result<CaseRun, String>, CheckError> {
+        let language = self.language(lang)?;
+        match self.sandbox.run_calls(language, sig, solution, inputs) {
+            Ok(runs) => Ok(Ok(CaseRun { results: runs.results, execution: execution_from(&runs.record) })),
+            Err(sandbox::SandboxError::Cases(e)) => Ok(Err(e.to_string())),
+            Err(sandbox::SandboxError::ToolchainMissing { lang, detect }) => {
+                Err(CheckError::Toolchain { lang, reason: format!("`{detect}` failed; run scripts/setup") })
+            }
+            Err(e) => Err(CheckError::Sandbox(e.to_string())),
+        }
+    }
+
+    fn case_tests(&self, lang: &str, sig: &Signature, cases: &[CallCase]) -> Result<String, String> {
+        let language = self.language(lang).map_err(|e| e.to_string())?;
+        language.render_tests(sig, cases).map_err(|e| e.to_string())
     }
 
     fn probe_tests(

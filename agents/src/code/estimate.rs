@@ -90,10 +90,22 @@ impl ChatModel for StandInModel {
                 Some("judge") => json!({"score": 10, "reason": words(k, 100)}),
                 // Bare argument lists: the pipeline puts the function's name in front.
                 Some("description") => json!({
-                    "instruction": words(k, 133),
+                    "instruction": format!("Write {}", words(k, 127)),
                     "calls": (0..3).map(|i| format!("({i}, {})", words(k * 8 + i, 12))).collect::<Vec<_>>(),
                     "explanation": words(k, 100),
                     "concepts": [words(k, 13), words(k + 1, 13)],
+                }),
+                // The derived protocol: a signature every language can express, one
+                // distinct function per draft, inputs of the bound's size.
+                Some("draft") => json!({
+                    "signature": format!("count_{k}(x: int) -> int"),
+                    "solution": words(k, 500),
+                    "inputs": (0..5).map(|i| json!([i])).collect::<Vec<_>>(),
+                    "concepts": [words(k, 13), words(k + 1, 13)],
+                }),
+                Some("instruction") => json!({
+                    "instruction": format!("Write a function {} that {}", entry_names(&request), words(k, 180)),
+                    "explanation": words(k, 100),
                 }),
                 _ => fill(schema, k),
             }
@@ -113,6 +125,17 @@ impl ChatModel for StandInModel {
     fn model_name(&self) -> String {
         "stand-in".into()
     }
+}
+
+/// The entry point an instruction prompt asks for (between the first pair of backticks
+/// after "named"), so the stand-in instruction names it as a real one would.
+fn entry_names(request: &ChatRequest) -> String {
+    let prompt = request.messages.last().map(|m| m.content.as_str()).unwrap_or("");
+    prompt
+        .split_once("named `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name.to_string())
+        .unwrap_or_else(|| "f".into())
 }
 
 /// Tokens as the model layer counts them without a tokenizer (≈ 4 bytes each).
@@ -146,7 +169,14 @@ fn fill(schema: &Value, k: u64) -> Value {
                 props
                     .iter()
                     .enumerate()
-                    .map(|(i, (name, s))| (name.clone(), fill(s, k * 64 + i as u64)))
+                    .map(|(i, (name, s))| {
+                        let mut v = fill(s, k * 64 + i as u64);
+                        // An instruction asks for something, or the gates drop it.
+                        if let (true, Value::String(text)) = (name == "instruction", &mut v) {
+                            text.replace_range(..text.len().min(6), "Write ");
+                        }
+                        (name.clone(), v)
+                    })
                     .collect(),
             )
         }
@@ -198,6 +228,48 @@ impl Checker for StandInChecker<'_> {
 
     fn probe_entry(&self, lang: &str, code: &str) -> Option<String> {
         self.registry.get(lang)?.defined_functions(code).into_iter().next()
+    }
+
+    fn declaration(&self, lang: &str, sig: &sandbox::cases::Signature) -> Result<String, String> {
+        let language = self.registry.get(lang).ok_or("unknown language")?;
+        language.render_signature(sig).map_err(|e| e.to_string())
+    }
+
+    fn entry_name(&self, lang: &str, sig: &sandbox::cases::Signature) -> String {
+        self.registry.get(lang).map(|l| l.entry_name(sig)).unwrap_or_else(|| sig.name.clone())
+    }
+
+    fn param_name(&self, lang: &str, snake: &str) -> String {
+        self.registry.get(lang).map(|l| l.param_name(snake)).unwrap_or_else(|| snake.to_string())
+    }
+
+    fn solution_rules(&self, lang: &str) -> String {
+        self.registry.get(lang).and_then(|l| l.cases.as_ref()).map(|c| c.rules.clone()).unwrap_or_default()
+    }
+
+    /// Every input "returns" its own index.
+    fn run_calls(
+        &self,
+        _lang: &str,
+        _sig: &sandbox::cases::Signature,
+        solution: &str,
+        inputs: &[Vec<Value>],
+    ) -> Result<Result<crate::code::checker::CaseRun, String>, CheckError> {
+        let execution = self.check("", solution, "")?;
+        Ok(Ok(crate::code::checker::CaseRun {
+            results: (0..inputs.len()).map(|i| Ok(json!(i))).collect(),
+            execution,
+        }))
+    }
+
+    fn case_tests(
+        &self,
+        lang: &str,
+        sig: &sandbox::cases::Signature,
+        cases: &[sandbox::cases::CallCase],
+    ) -> Result<String, String> {
+        let language = self.registry.get(lang).ok_or("unknown language")?;
+        language.render_tests(sig, cases).map_err(|e| e.to_string())
     }
 
     /// Every call "returns" its own index: tests of the real shape and size.
@@ -258,14 +330,17 @@ impl SampleSink for CountingSink {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::code::Protocol;
 
-    fn settings(langs: &[&str]) -> CodeSettings {
-        CodeSettings::new(langs.iter().map(|l| l.to_string()).collect(), 10)
+    fn settings(langs: &[&str], protocol: Protocol) -> CodeSettings {
+        let mut s = CodeSettings::new(langs.iter().map(|l| l.to_string()).collect(), 10);
+        s.protocol = protocol;
+        s
     }
 
-    fn play(langs: &[&str], items: u64) -> Simulation {
+    fn play(langs: &[&str], items: u64, protocol: Protocol) -> Simulation {
         let prompts = Prompts::load(None).unwrap();
-        let s = settings(langs);
+        let s = settings(langs, protocol);
         let seeds = SeedBank::built_in(&s.langs);
         let registry = sandbox::Registry::builtin();
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
@@ -274,7 +349,7 @@ mod tests {
 
     #[test]
     fn one_language_costs_one_proposal_per_item_and_keeps_it() {
-        let sim = play(&["python"], 3);
+        let sim = play(&["python"], 3, Protocol::Discussion);
         assert_eq!(sim.items, 3);
         assert_eq!(sim.kept, 3);
         assert_eq!(sim.usage.calls, 3, "one proposal per item, no port, no summary");
@@ -284,12 +359,22 @@ mod tests {
 
     #[test]
     fn more_languages_add_ports_and_a_summary() {
-        let one = play(&["python"], 4).per_item().unwrap();
-        let two = play(&["python", "go"], 4);
+        let one = play(&["python"], 4, Protocol::Discussion).per_item().unwrap();
+        let two = play(&["python", "go"], 4, Protocol::Discussion);
         assert_eq!(two.kept, 8, "both versions of every item are kept");
         let per = two.per_item().unwrap();
         assert_eq!(per.calls, 3.0, "propose, port, summary");
         assert!(per.prompt_tokens > 2.0 * one.prompt_tokens, "{per:?} vs {one:?}");
+    }
+
+    #[test]
+    fn a_derived_item_drafts_instructs_solves_afresh_and_ports() {
+        let one = play(&["python"], 3, Protocol::Derived);
+        assert_eq!(one.kept, 3, "{one:?}");
+        assert_eq!(one.per_item().unwrap().calls, 3.0, "draft, instruction, fresh solve");
+        let two = play(&["python", "go"], 4, Protocol::Derived);
+        assert_eq!(two.kept, 8, "the source and its port: {two:?}");
+        assert_eq!(two.per_item().unwrap().calls, 5.0, "and a translation with its own fresh solve");
     }
 
     #[test]

@@ -182,6 +182,118 @@ pub fn language_problem(instruction: &str) -> Option<String> {
     None
 }
 
+/// Openings of text that talks about a solution or its tests instead of asking for one.
+const META_OPENINGS: &[&str] = &[
+    "the solution",
+    "this solution",
+    "the provided",
+    "the given code",
+    "the code",
+    "this code",
+    "the function above",
+    "the above",
+    "the tests",
+    "these tests",
+    "this test",
+    "the implementation",
+    "this implementation",
+    "here is",
+    "here's",
+    "the answer",
+];
+
+/// Phrases that only text about a solution or its tests uses.
+const META_PHRASES: &[&str] = &[
+    "passes the tests",
+    "pass the tests",
+    "passes all the tests",
+    "passes all tests",
+    "solution is correct",
+    "code is correct",
+    "implementation is correct",
+    "the provided code",
+    "the code above",
+    "the solution above",
+    "the given solution",
+    "the provided solution",
+];
+
+/// Words by which a request asks for something.
+const REQUEST_WORDS: &[&str] = &[
+    "write",
+    "code",
+    "program",
+    "apply",
+    "applies",
+    "yield",
+    "yields",
+    "output",
+    "outputs",
+    "print",
+    "prints",
+    "should",
+    "must",
+    "need",
+    "needs",
+    "needed",
+    "want",
+    "implement",
+    "create",
+    "define",
+    "return",
+    "returns",
+    "build",
+    "design",
+    "make",
+    "develop",
+    "complete",
+    "compute",
+    "computes",
+    "given",
+    "calculate",
+    "determine",
+    "find",
+    "count",
+    "convert",
+    "check",
+    "produce",
+    "generate",
+    "provide",
+    "give",
+    "takes",
+    "take",
+];
+
+/// Why an instruction written from code is not a usable request, as (stage, reason):
+/// `not_an_instruction` when it talks about the solution or the tests instead of asking
+/// for something, `instruction` when it does not name the entry point it asks for.
+pub fn instruction_problem(instruction: &str, entry: &str) -> Option<(&'static str, String)> {
+    if let Some(reason) = meta_problem(instruction) {
+        return Some(("not_an_instruction", reason));
+    }
+    let named = instruction.split(|c: char| !c.is_alphanumeric() && c != '_').any(|t| t == entry);
+    if !entry.is_empty() && !named {
+        return Some(("instruction", format!("it does not name the function `{entry}` it asks for")));
+    }
+    None
+}
+
+/// Why a text is not a request but talk about a solution or its tests, if it is not.
+pub fn meta_problem(instruction: &str) -> Option<String> {
+    let lower = instruction.trim().to_lowercase();
+    if let Some(o) = META_OPENINGS.iter().find(|o| lower.starts_with(*o)) {
+        return Some(format!("it talks about a solution (opens with \"{o}\") instead of asking for one"));
+    }
+    if let Some(p) = META_PHRASES.iter().find(|p| lower.contains(*p)) {
+        return Some(format!("it talks about a solution or its tests (\"{p}\")"));
+    }
+    let w = words(instruction);
+    if !w.iter().any(|x| REQUEST_WORDS.contains(&x.as_str())) {
+        return Some("it asks for nothing (no request such as \"write\" or \"return\")".into());
+    }
+    None
+}
+
 /// Lowercase alphanumeric words: what survives reformatting and punctuation changes.
 pub fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric() && c != '_')
@@ -439,5 +551,40 @@ mod tests {
         ));
         let missing = Decontaminator::load(&[dir.path().join("nope.txt")]).unwrap_err();
         assert!(missing.to_string().contains("nope.txt"));
+    }
+
+    #[test]
+    fn instructions_about_the_solution_or_naming_nothing_are_dropped() {
+        // The samples the code-v2 issue quotes from a real run (its echo of our prompt
+        // is a prompt copy, below).
+        for bad in [
+            "The solution is correct and passes the tests.",
+            "The provided code counts the vowels of a string.",
+            "This function uses the built-in is operator.",
+        ] {
+            assert_eq!(
+                instruction_problem(bad, "count_vowels").map(|p| p.0),
+                Some("not_an_instruction"),
+                "{bad}"
+            );
+        }
+        let unnamed = "Write a function that returns how many vowels a string has.";
+        assert_eq!(instruction_problem(unnamed, "count_vowels").map(|p| p.0), Some("instruction"));
+        let good =
+            "Write a function `count_vowels(s)` that returns how many vowels the string s has; \"\" gives 0.";
+        assert_eq!(instruction_problem(good, "count_vowels"), None);
+        assert_eq!(instruction_problem("Given a list xs, return CountAbove of it.", "CountAbove"), None);
+    }
+
+    #[test]
+    fn an_echo_of_the_test_convention_is_a_prompt_copy() {
+        let reg = sandbox::Registry::builtin();
+        let mut echo = Decontaminator::default();
+        echo.add_text(&reg.get("rust").unwrap().test_convention);
+        let quoted = "Read naturally for a rust programmer. A complete rust solution is a module file `solution.rs` whose requested items are declared `pub` (no `fn main`).";
+        assert!(echo.is_contaminated(quoted));
+        assert!(!echo.is_contaminated(
+            "Write a function `top_k(xs, k)` returning the k largest numbers of xs, largest first."
+        ));
     }
 }

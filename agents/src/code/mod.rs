@@ -10,6 +10,7 @@
 pub mod agent;
 pub mod answer;
 pub mod checker;
+pub mod derived;
 pub mod discussion;
 pub mod estimate;
 pub mod gates;
@@ -22,7 +23,7 @@ pub mod verify;
 pub use agent::{AgentContext, HistoryEntry, LanguageAgent, Outcome, Reflection};
 pub use checker::{CheckError, Checker, Execution, SandboxChecker};
 pub use gates::{Decontaminator, DedupIndex};
-pub use pipeline::{CodeGenerator, CodeSettings};
+pub use pipeline::{CodeGenerator, CodeSettings, Protocol};
 pub use report::{DropCounts, LangStats, RunSummary};
 pub use seeds::{Seed, SeedBank};
 pub use sink::{DatasetSink, SampleSink};

@@ -7,6 +7,7 @@ use crate::Prompts;
 use crate::code::agent::{LanguageAgent, Outcome, first_line};
 use crate::code::answer::{self, JudgeAnswer, SummaryDecision};
 use crate::code::checker::Checker;
+use crate::code::derived::{self, DerivedTopic, PromptExample};
 use crate::code::discussion::{self, Caller, Candidate, Discussion, Sampling, Topic, turn};
 use crate::code::gates::{self, Decontaminator, DedupIndex, Duplicate};
 use crate::code::report::{LangStats, RunSummary};
@@ -23,10 +24,23 @@ use std::collections::{BTreeMap, BTreeSet};
 /// taken for dead and the run stops with an error instead of burning every attempt.
 const MAX_CONSECUTIVE_MODEL_FAILURES: u32 = 5;
 
+/// How one work item makes samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// Tests derived from execution, ports checked against the source, instructions
+    /// checked by a fresh solve ([`crate::code::derived`]).
+    #[default]
+    Derived,
+    /// The first protocol: model-written tests, ports and a summary step
+    /// ([`crate::code::discussion`]).
+    Discussion,
+}
+
 /// Everything that shapes a run, resolved by the caller.
 #[derive(Debug, Clone)]
 pub struct CodeSettings {
     pub langs: Vec<String>,
+    pub protocol: Protocol,
     /// Samples to keep over the whole job (all shards); counts what earlier runs kept.
     pub n: u64,
     /// Candidates to try at most over the whole job.
@@ -51,6 +65,7 @@ impl CodeSettings {
     pub fn new(langs: Vec<String>, n: u64) -> CodeSettings {
         CodeSettings {
             langs,
+            protocol: Protocol::default(),
             n,
             max_attempts: n.saturating_mul(6),
             seed: 0,
@@ -85,6 +100,10 @@ pub struct CodeGenerator<'a> {
     /// N-grams of the prompts: an instruction that repeats them is the model echoing its
     /// orders, not an exercise.
     echo: Decontaminator,
+    /// The solutions shown in prompts (worked examples): a sample copying one is dropped.
+    shown_solutions: DedupIndex,
+    /// The rotating pool of answer forms of the derived protocol.
+    examples: Vec<PromptExample>,
     dedup: DedupIndex,
     settings: CodeSettings,
     summary: RunSummary,
@@ -112,8 +131,13 @@ impl<'a> CodeGenerator<'a> {
         let mut agents = BTreeMap::new();
         let mut dedup = DedupIndex::default();
         let mut echo = Decontaminator::default();
+        let mut shown_solutions = DedupIndex::default();
         for name in prompts.names() {
             echo.add_text(prompts.source(name).unwrap_or_default());
+        }
+        let examples = derived::prompt_examples();
+        for e in &examples {
+            echo.add_text(&format!("{} {}", e.signature, e.task));
         }
         for lang in &settings.langs {
             echo.add_text(&checker.convention(lang));
@@ -123,6 +147,8 @@ impl<'a> CodeGenerator<'a> {
             // A copy of the example is not a new sample.
             if let Some(e) = &example {
                 dedup.insert(lang, &e.instruction);
+                echo.add_text(&e.instruction);
+                shown_solutions.insert(lang, &e.solution);
             }
             for instruction in agent.kept_instructions()? {
                 dedup.insert(lang, &instruction);
@@ -142,6 +168,8 @@ impl<'a> CodeGenerator<'a> {
             seeds,
             decontam,
             echo,
+            shown_solutions,
+            examples,
             dedup,
             settings,
             summary,
@@ -215,6 +243,9 @@ impl<'a> CodeGenerator<'a> {
         target: u64,
         max_attempts: u64,
     ) -> Result<Option<String>, CodeError> {
+        if self.settings.protocol == Protocol::Derived {
+            return self.run_derived_item(sink, index, local, target, max_attempts).await;
+        }
         let langs = &self.settings.langs;
         let item_seed = datasets::item_seed(self.settings.seed, index);
         let proposer_lang = langs[(local % langs.len() as u64) as usize].clone();
@@ -370,63 +401,200 @@ impl<'a> CodeGenerator<'a> {
 
         let keep = self.summarize(&caller, &mut ctx, &passing).await?;
         for (candidate, verified) in passing {
-            let id = self.sample_id(&candidate.lang, index);
-            let lang = candidate.lang.clone();
-            let ex = &verified.exercise;
-            let gate = if !keep.contains(&lang) {
+            let gate = if !keep.contains(&candidate.lang) {
                 Some(("summary", "the summary step did not keep this version".to_string(), None))
             } else {
-                self.gate(&caller, &lang, &verified).await?
+                self.gate(&caller, &candidate.lang, &verified).await?
             };
-            match gate {
-                Some((stage, reason, score)) => {
-                    self.count_drop(stage);
-                    let mut failure = FailureRecord::new(id.clone(), stage, reason.clone());
-                    failure.lang = Some(lang.clone());
-                    failure.attempts = verified.attempts;
-                    if let Some(s) = score {
-                        failure.extra.insert("judge_score".into(), serde_json::json!(s));
-                    }
-                    failure
-                        .extra
-                        .insert("instruction".into(), serde_json::json!(first_line(&ex.instruction, 300)));
-                    sink.reject(&failure)?;
-                    self.summary.attempted += 1;
-                    self.summary.filtered += 1;
-                    self.remember(
-                        &lang,
-                        &id,
-                        &ex.instruction,
-                        &ex.concepts,
-                        Outcome::Filtered,
-                        vec![first_line(&reason, 200)],
-                        candidate.role,
-                    )?;
-                }
-                None => {
-                    let record = self.record(&ctx, &id, &candidate, &verified);
-                    sink.keep(&record)?;
-                    self.dedup.insert(&lang, &ex.instruction);
-                    self.summary.attempted += 1;
-                    self.summary.kept += 1;
-                    self.summary.per_lang.entry(lang.clone()).or_default().kept += 1;
-                    self.remember(
-                        &lang,
-                        &id,
-                        &ex.instruction,
-                        &ex.concepts,
-                        Outcome::Kept,
-                        verified.faults.clone(),
-                        candidate.role,
-                    )?;
-                }
-            }
+            self.settle(sink, &ctx, &candidate, &verified, gate, None)?;
         }
 
         let involved: BTreeSet<String> = std::iter::once(discussion.proposer.clone())
             .chain(discussion.candidates.iter().map(|c| c.lang.clone()))
             .chain(discussion.stillborn.iter().map(|s| s.lang.clone()))
             .collect();
+        self.reflect_due(involved).await?;
+        Ok(model_error)
+    }
+
+    /// One work item of the derived protocol: draft, derive cases, instruction, fresh
+    /// solve, ports; then the gates, and records sharing one family id.
+    async fn run_derived_item(
+        &mut self,
+        sink: &mut dyn SampleSink,
+        index: u64,
+        local: u64,
+        target: u64,
+        max_attempts: u64,
+    ) -> Result<Option<String>, CodeError> {
+        let langs = &self.settings.langs;
+        let item_seed = datasets::item_seed(self.settings.seed, index);
+        let proposer_lang = langs[(local % langs.len() as u64) as usize].clone();
+        let proposer =
+            self.agents.get(&proposer_lang).ok_or_else(|| CodeError::NoAgent(proposer_lang.clone()))?;
+        let others: Vec<&LanguageAgent> =
+            langs.iter().filter(|l| **l != proposer_lang).filter_map(|l| self.agents.get(l)).collect();
+        let caller = Caller {
+            model: self.model,
+            prompts: self.prompts,
+            sampling: Sampling {
+                temperature: self.settings.temperature,
+                max_tokens: self.settings.max_tokens,
+            },
+            seed: item_seed,
+        };
+        let topic = DerivedTopic {
+            proposer,
+            others,
+            seed: self.seeds.pick(&proposer_lang, item_seed >> 8),
+            examples: &self.examples,
+        };
+        let mut usage = Usage::default();
+        let d = derived::derive(&caller, self.checker, topic, &mut usage).await?;
+        self.summary.usage.merge(&usage);
+        let model_error = if d.samples.is_empty() { d.model_error.clone() } else { None };
+        for f in &d.failures {
+            let id = self.sample_id(&f.lang, index);
+            if sink.contains(&id) || sink.attempted() >= max_attempts {
+                continue;
+            }
+            self.fail(
+                sink,
+                &id,
+                &f.lang,
+                f.stage,
+                &f.reason,
+                f.attempts,
+                &f.instruction,
+                &f.concepts,
+                vec![first_line(&f.reason, 200)],
+                f.role,
+            )?;
+        }
+        let discussion = Discussion {
+            proposer: d.proposer.clone(),
+            seed_origin: d.seed_origin.clone(),
+            answer_first: true,
+            critiques: d.critiques.clone(),
+            dialogue: d.dialogue.clone(),
+            templates: d.templates.clone(),
+            ..Discussion::default()
+        };
+        let ctx = ItemContext {
+            index,
+            item_seed,
+            discussion: &discussion,
+            templates: d.templates.clone(),
+            summary_turn: None,
+        };
+        let family = datasets::item_id("code-family", self.settings.seed, index);
+        let signature = d.signature.as_ref().map(|s| s.to_string()).unwrap_or_default();
+        let cases: Vec<serde_json::Value> =
+            d.cases.iter().map(|c| serde_json::to_value(c).unwrap_or_default()).collect();
+        for sample in &d.samples {
+            let id = self.sample_id(&sample.lang, index);
+            if sink.contains(&id) {
+                continue;
+            }
+            if sink.kept() >= target || sink.attempted() >= max_attempts {
+                break;
+            }
+            let stats = self.summary.per_lang.entry(sample.lang.clone()).or_default();
+            stats.attempted += 1;
+            stats.passed += 1;
+            stats.repaired += u64::from(sample.attempts > 1);
+            let candidate = Candidate {
+                lang: sample.lang.clone(),
+                role: sample.role,
+                exercise: sample.exercise.clone(),
+                probe_calls: Vec::new(),
+            };
+            let verified = Verified {
+                exercise: sample.exercise.clone(),
+                execution: sample.execution.clone(),
+                attempts: sample.attempts,
+                faults: sample.faults.clone(),
+                dialogue: sample.dialogue.clone(),
+            };
+            let gate = self.gate(&caller, &sample.lang, &verified).await?;
+            let fields = DerivedFields {
+                signature: signature.clone(),
+                cases: cases.clone(),
+                family: family.clone(),
+                fresh_tries: sample.fresh_tries,
+            };
+            self.settle(sink, &ctx, &candidate, &verified, gate, Some(&fields))?;
+        }
+        let involved: BTreeSet<String> = std::iter::once(d.proposer.clone())
+            .chain(d.samples.iter().map(|s| s.lang.clone()))
+            .chain(d.failures.iter().map(|f| f.lang.clone()))
+            .collect();
+        self.reflect_due(involved).await?;
+        Ok(model_error)
+    }
+
+    /// A verified version through its gate verdict: kept as a record, or written as a
+    /// filtered failure; either way its agent remembers it.
+    fn settle(
+        &mut self,
+        sink: &mut dyn SampleSink,
+        ctx: &ItemContext<'_>,
+        candidate: &Candidate,
+        verified: &Verified,
+        gate: Option<(&'static str, String, Option<f64>)>,
+        derived: Option<&DerivedFields>,
+    ) -> Result<(), CodeError> {
+        let id = self.sample_id(&candidate.lang, ctx.index);
+        let lang = candidate.lang.clone();
+        let ex = &verified.exercise;
+        match gate {
+            Some((stage, reason, score)) => {
+                self.count_drop(stage);
+                let mut failure = FailureRecord::new(id.clone(), stage, reason.clone());
+                failure.lang = Some(lang.clone());
+                failure.attempts = verified.attempts;
+                if let Some(s) = score {
+                    failure.extra.insert("judge_score".into(), serde_json::json!(s));
+                }
+                failure
+                    .extra
+                    .insert("instruction".into(), serde_json::json!(first_line(&ex.instruction, 300)));
+                sink.reject(&failure)?;
+                self.summary.attempted += 1;
+                self.summary.filtered += 1;
+                self.remember(
+                    &lang,
+                    &id,
+                    &ex.instruction,
+                    &ex.concepts,
+                    Outcome::Filtered,
+                    vec![first_line(&reason, 200)],
+                    candidate.role,
+                )?;
+            }
+            None => {
+                let record = self.record(ctx, &id, candidate, verified, derived);
+                sink.keep(&record)?;
+                self.dedup.insert(&lang, &ex.instruction);
+                self.summary.attempted += 1;
+                self.summary.kept += 1;
+                self.summary.per_lang.entry(lang.clone()).or_default().kept += 1;
+                self.remember(
+                    &lang,
+                    &id,
+                    &ex.instruction,
+                    &ex.concepts,
+                    Outcome::Kept,
+                    verified.faults.clone(),
+                    candidate.role,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every involved agent whose reflection is due reflects now.
+    async fn reflect_due(&mut self, involved: BTreeSet<String>) -> Result<(), CodeError> {
         for lang in involved {
             let Some(agent) = self.agents.get(&lang) else { continue };
             if agent.reflection_due()? {
@@ -437,7 +605,7 @@ impl<'a> CodeGenerator<'a> {
                 self.summary.usage.merge(&usage);
             }
         }
-        Ok(model_error)
+        Ok(())
     }
 
     /// The summary step: which passing versions are kept. Without a discussion (one
@@ -498,7 +666,17 @@ impl<'a> CodeGenerator<'a> {
             return Ok(Some(("language", reason, None)));
         }
         if self.echo.is_contaminated(&ex.instruction) {
-            return Ok(Some(("prompt_echo", "the instruction repeats the prompt's own words".into(), None)));
+            return Ok(Some(("prompt_copy", "the instruction repeats the prompt's own words".into(), None)));
+        }
+        if self.shown_solutions.check(lang, &ex.solution).is_some() {
+            return Ok(Some((
+                "prompt_copy",
+                "the solution copies a worked example shown in the prompt".into(),
+                None,
+            )));
+        }
+        if let Some(reason) = gates::meta_problem(&ex.instruction) {
+            return Ok(Some(("not_an_instruction", reason, None)));
         }
         match self.dedup.check(lang, &ex.instruction) {
             Some(Duplicate::Exact) => {
@@ -542,7 +720,8 @@ impl<'a> CodeGenerator<'a> {
         match stage {
             "length" => d.length += 1,
             "language" => d.language += 1,
-            "prompt_echo" => d.prompt_echo += 1,
+            "prompt_copy" => d.prompt_copy += 1,
+            "not_an_instruction" | "instruction" => d.not_an_instruction += 1,
             "exact_dup" => d.exact_dup += 1,
             "near_dup" => d.near_dup += 1,
             "decontamination" => d.decontamination += 1,
@@ -594,7 +773,14 @@ impl<'a> CodeGenerator<'a> {
         agent.remember(&agent.history_entry(id, instruction, concepts, outcome, faults, role))
     }
 
-    fn record(&self, ctx: &ItemContext<'_>, id: &str, candidate: &Candidate, v: &Verified) -> CodeRecord {
+    fn record(
+        &self,
+        ctx: &ItemContext<'_>,
+        id: &str,
+        candidate: &Candidate,
+        v: &Verified,
+        derived: Option<&DerivedFields>,
+    ) -> CodeRecord {
         let ex = &v.exercise;
         let lang = &candidate.lang;
         let response = if ex.explanation.is_empty() {
@@ -615,6 +801,10 @@ impl<'a> CodeGenerator<'a> {
             ..Verification::default()
         };
         verification.extra.insert("attempts".into(), serde_json::json!(v.attempts));
+        if let Some(f) = derived {
+            verification.tests_run = Some(f.cases.len() as u32);
+            verification.fresh_solve_tries = Some(f.fresh_tries);
+        }
         verification.extra.insert("sandbox_check".into(), v.execution.raw_check.clone());
         let mut provenance = Provenance {
             seed_snippet: ctx.discussion.seed_origin.clone(),
@@ -634,8 +824,11 @@ impl<'a> CodeGenerator<'a> {
         };
         provenance.extra.insert("role".into(), serde_json::json!(candidate.role));
         provenance.extra.insert("proposer".into(), serde_json::json!(ctx.discussion.proposer));
-        let mode =
-            if ctx.discussion.answer_first { "answer_to_instruction" } else { "snippet_to_instruction" };
+        let mode = match (derived.is_some(), ctx.discussion.answer_first) {
+            (true, _) => "derived",
+            (false, true) => "answer_to_instruction",
+            (false, false) => "snippet_to_instruction",
+        };
         provenance.extra.insert("mode".into(), serde_json::json!(mode));
         provenance.extra.insert(
             "discussion".into(),
@@ -653,6 +846,9 @@ impl<'a> CodeGenerator<'a> {
             solution: ex.solution.clone(),
             tests: ex.tests.clone(),
             entry_point: (!ex.entry_point.is_empty()).then(|| ex.entry_point.clone()),
+            signature: derived.map(|f| f.signature.clone()).filter(|s| !s.is_empty()),
+            cases: derived.map(|f| f.cases.clone()).unwrap_or_default(),
+            family: derived.map(|f| f.family.clone()),
             // The sandbox's own check (with language, compile steps, env) replays exactly;
             // files + commands alone are the fallback for checkers that do not record one.
             check: serde_json::from_value(v.execution.raw_check.clone()).unwrap_or_else(|_| Check {
@@ -683,4 +879,12 @@ struct ItemContext<'d> {
     discussion: &'d Discussion,
     templates: BTreeSet<&'static str>,
     summary_turn: Option<Turn>,
+}
+
+/// What the record of a derived-protocol sample adds: its signature, cases and family.
+pub(crate) struct DerivedFields {
+    signature: String,
+    cases: Vec<serde_json::Value>,
+    family: String,
+    fresh_tries: u32,
 }

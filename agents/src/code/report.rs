@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 pub struct DropCounts {
     pub length: u64,
     pub language: u64,
-    pub prompt_echo: u64,
+    pub prompt_copy: u64,
+    pub not_an_instruction: u64,
     pub exact_dup: u64,
     pub near_dup: u64,
     pub decontamination: u64,
@@ -24,7 +25,8 @@ impl DropCounts {
     pub fn total(&self) -> u64 {
         self.length
             + self.language
-            + self.prompt_echo
+            + self.prompt_copy
+            + self.not_an_instruction
             + self.exact_dup
             + self.near_dup
             + self.decontamination

@@ -148,6 +148,7 @@ fn settings(cfg: &CodeConfig) -> CodeSettings {
     settings.shard_count = cfg.run.shard.count;
     settings.rounds = cfg.rounds.max(1);
     settings.parallel = cfg.parallel_discussion;
+    settings.protocol = cfg.protocol;
     settings.judge_min_score = cfg.judge.then_some(cfg.min_score);
     settings
 }
@@ -355,8 +356,16 @@ fn print_summary(s: &RunSummary, sink: &DatasetSink, cfg: &CodeConfig) {
     );
     let d = &s.drops;
     eprintln!(
-        "  gates dropped: length {}, language {}, prompt echo {}, exact dup {}, near dup {}, decontamination {}, judge {}, summary {}",
-        d.length, d.language, d.prompt_echo, d.exact_dup, d.near_dup, d.decontamination, d.judge, d.summary
+        "  gates dropped: length {}, language {}, not an instruction {}, prompt copy {}, exact dup {}, near dup {}, decontamination {}, judge {}, summary {}",
+        d.length,
+        d.language,
+        d.not_an_instruction,
+        d.prompt_copy,
+        d.exact_dup,
+        d.near_dup,
+        d.decontamination,
+        d.judge,
+        d.summary
     );
     for (stage, n) in &s.failures_by_stage {
         eprintln!("  failed at {stage}: {n}");

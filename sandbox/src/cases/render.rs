@@ -70,6 +70,9 @@ pub struct CaseSpec {
     pub param_naming: Option<Naming>,
     #[serde(default)]
     pub escape: Escape,
+    /// How a solution file must look, for prompts (the tests are ours, not the model's).
+    #[serde(default)]
+    pub rules: String,
     /// The declaration shown to the model (`def @name@(@params@) -> @ret@:`).
     #[serde(default)]
     pub signature: String,
@@ -305,6 +308,17 @@ impl Language {
     /// The entry point's name in this language (`top_k` → `topK` → `TopK`).
     pub fn entry_name(&self, sig: &Signature) -> String {
         spell_name(self.cases.as_ref().map_or(Naming::Snake, |c| c.naming), &sig.name)
+    }
+
+    /// A parameter's name in this language (`max_len` → `maxLen` in Go and Java).
+    pub fn param_name(&self, snake: &str) -> String {
+        let naming = self.cases.as_ref().map_or(Naming::Snake, |c| c.param_naming.unwrap_or(c.naming));
+        spell_name(naming, snake)
+    }
+
+    /// How this language spells `ty`, as a parameter or as a returned value.
+    pub fn spell_type(&self, ty: &Type, as_param: bool) -> Result<String, CaseError> {
+        self.call_spec()?.type_in(&self.name, ty, if as_param { Pos::Param } else { Pos::Value })
     }
 
     /// The declaration a solution in this language must implement, for prompts. Fails

@@ -103,6 +103,12 @@ fn role_of(req: &ChatRequest) -> String {
         "exercise" if text.contains("did not pass its check") => "repair".into(),
         "exercise" if text.contains("critiqued it") => "revise".into(),
         "exercise" => "propose".into(),
+        "translation" => {
+            let lang = text.strip_prefix("You are the ").and_then(|t| t.split(' ').next()).unwrap_or("?");
+            format!("translate:{lang}")
+        }
+        "solution" if text.starts_with("Solve this programming task") => "fresh".into(),
+        "solution" => "fix".into(),
         other => other.to_string(),
     }
 }

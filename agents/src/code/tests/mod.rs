@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used)]
 
+mod derived;
 mod fakes;
 mod sandboxed;
 
@@ -8,6 +9,13 @@ use crate::Prompts;
 use fakes::{HostPython, RoleModel, exercise_json, exercise_with, port_json};
 use llm::ChatModel;
 use std::path::Path;
+
+/// Settings of the first protocol (model-written tests), which these tests exercise.
+fn discussion_settings(langs: Vec<String>, n: u64) -> CodeSettings {
+    let mut s = CodeSettings::new(langs, n);
+    s.protocol = crate::code::Protocol::Discussion;
+    s
+}
 
 fn langs(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
@@ -53,7 +61,7 @@ async fn single_language_run_keeps_verified_samples_with_provenance() {
         &HostPython,
         &memory,
         dir.path(),
-        CodeSettings::new(langs(&["python"]), 3),
+        discussion_settings(langs(&["python"]), 3),
         Decontaminator::default(),
     )
     .await;
@@ -97,7 +105,7 @@ async fn failing_tests_are_repaired_once_and_the_fault_is_remembered() {
         &HostPython,
         &memory,
         dir.path(),
-        CodeSettings::new(langs(&["python"]), 1),
+        discussion_settings(langs(&["python"]), 1),
         Decontaminator::default(),
     )
     .await;
@@ -119,7 +127,7 @@ async fn vacuous_tests_are_rejected_even_though_they_pass() {
     let dir = tempfile::tempdir().unwrap();
     let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
     let vacuous = exercise_with("Write f(x) returning x.", "def f(x):\n    return x\n", "assert True\n");
-    let mut settings = CodeSettings::new(langs(&["python"]), 1);
+    let mut settings = discussion_settings(langs(&["python"]), 1);
     settings.max_attempts = 1;
     settings.repair_rounds = 0;
     let model = RoleModel::new().script("propose", &[vacuous]);
@@ -135,7 +143,7 @@ async fn vacuous_tests_are_rejected_even_though_they_pass() {
 async fn centralized_rounds_port_revise_and_summarize() {
     let dir = tempfile::tempdir().unwrap();
     let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
-    let mut settings = CodeSettings::new(langs(&["python", "go", "rust"]), 3);
+    let mut settings = discussion_settings(langs(&["python", "go", "rust"]), 3);
     settings.rounds = 2;
     settings.max_attempts = 3;
     let model = RoleModel::new()
@@ -172,7 +180,7 @@ async fn centralized_rounds_port_revise_and_summarize() {
 async fn parallel_discussion_shows_peers_critiques() {
     let dir = tempfile::tempdir().unwrap();
     let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
-    let mut settings = CodeSettings::new(langs(&["python", "go", "rust"]), 3);
+    let mut settings = discussion_settings(langs(&["python", "go", "rust"]), 3);
     settings.rounds = 2;
     settings.parallel = true;
     let model = RoleModel::new()
@@ -192,7 +200,7 @@ async fn memory_carries_reflections_and_dedup_into_a_second_run() {
     let (out1, out2) = (dir.path().join("run1"), dir.path().join("run2"));
     {
         let memory = memory::Memory::open(&mem_dir).unwrap();
-        let mut settings = CodeSettings::new(langs(&["python"]), 2);
+        let mut settings = discussion_settings(langs(&["python"]), 2);
         settings.reflect_every = 2;
         let model = RoleModel::new().script(
             "reflection",
@@ -210,7 +218,7 @@ async fn memory_carries_reflections_and_dedup_into_a_second_run() {
         &HostPython,
         &memory,
         &out2,
-        CodeSettings::new(langs(&["python"]), 1),
+        discussion_settings(langs(&["python"]), 1),
         Decontaminator::default(),
     )
     .await;
@@ -250,7 +258,7 @@ async fn dedup_decontamination_and_judge_gates_are_counted() {
             "judge",
             &[r#"{"score": 9, "reason": "ok"}"#.into(), r#"{"score": 2, "reason": "trivial"}"#.into()],
         );
-    let mut settings = CodeSettings::new(langs(&["python"]), 2);
+    let mut settings = discussion_settings(langs(&["python"]), 2);
     settings.judge_min_score = Some(6.0);
     let s = run_with(&model, &HostPython, &memory, dir.path(), settings, decontam).await;
     assert_eq!(
@@ -284,7 +292,7 @@ async fn near_duplicates_are_dropped() {
         &HostPython,
         &memory,
         dir.path(),
-        CodeSettings::new(langs(&["python"]), 2),
+        discussion_settings(langs(&["python"]), 2),
         Decontaminator::default(),
     )
     .await;
@@ -293,7 +301,7 @@ async fn near_duplicates_are_dropped() {
 }
 
 #[tokio::test]
-async fn length_language_and_prompt_echo_gates_drop_broken_instructions() {
+async fn length_language_and_prompt_copy_gates_drop_broken_instructions() {
     let dir = tempfile::tempdir().unwrap();
     let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
     let sol = "def f(x):\n    return x\n";
@@ -315,13 +323,13 @@ async fn length_language_and_prompt_echo_gates_drop_broken_instructions() {
         &HostPython,
         &memory,
         dir.path(),
-        CodeSettings::new(langs(&["python"]), 1),
+        discussion_settings(langs(&["python"]), 1),
         Decontaminator::default(),
     )
     .await;
     assert_eq!(
         s.drops,
-        DropCounts { length: 1, language: 1, prompt_echo: 1, ..DropCounts::default() },
+        DropCounts { length: 1, language: 1, prompt_copy: 1, ..DropCounts::default() },
         "{s:?}"
     );
     assert_eq!(s.kept, 1);
@@ -340,7 +348,7 @@ async fn resume_after_kill_writes_every_id_once() {
             &HostPython,
             &memory,
             &out,
-            CodeSettings::new(langs(&["python"]), 2),
+            discussion_settings(langs(&["python"]), 2),
             Decontaminator::default(),
         )
         .await;
@@ -376,7 +384,7 @@ async fn resume_after_kill_writes_every_id_once() {
         &HostPython,
         &memory,
         &out,
-        CodeSettings::new(langs(&["python"]), 5),
+        discussion_settings(langs(&["python"]), 5),
         Decontaminator::default(),
     )
     .await;

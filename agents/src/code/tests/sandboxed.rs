@@ -48,7 +48,7 @@ async fn openai_backend_and_sandbox_write_records_that_replay_green() {
     let prompts = Prompts::embedded().unwrap();
     // Only python is checked for real; the port to a second language would need its
     // toolchain, so this run is python-only and the discussion is covered elsewhere.
-    let settings = CodeSettings::new(vec!["python".into()], 4);
+    let settings = discussion_settings(vec!["python".into()], 4);
     let seeds = SeedBank::built_in(&settings.langs);
     let mut generator =
         CodeGenerator::new(&model, &prompts, &checker, &memory, seeds, Decontaminator::default(), settings)

@@ -1,0 +1,702 @@
+//! One work item of the `derived` protocol (the default): tests come from execution,
+//! ports are checked against the source, and instructions are checked by a fresh solve.
+//!
+//! 1. The proposing agent drafts a function from a seed snippet: a neutral signature,
+//!    its solution and *inputs* only (`code_draft`).
+//! 2. The sandbox runs the solution on the inputs; what it returns becomes the expected
+//!    values ([`sandbox::cases::derive_cases`]), rendered as the language's tests.
+//! 3. The instruction is written from the code (`code_instruct`, answer → instruction).
+//! 4. A fresh call sees only the instruction and the declaration (`code_solve`); its
+//!    solution must pass the cases (two tries), or the sample fails at `round_trip`.
+//! 5. Every other agent whose language can express the signature translates the solution
+//!    (`code_translate`); the source's cases, rendered for that language, must all pass
+//!    (one fix allowed), or the port fails at `port_mismatch`. Each port's instruction is
+//!    round-tripped too.
+//!
+//! The model never writes a test or an expected value, and never decides keep or drop.
+
+use crate::code::agent::{LanguageAgent, first_line};
+use crate::code::answer::{self, Draft, Exercise, Instruction, MAX_INPUTS, SolutionAnswer, strip_fences};
+use crate::code::checker::{Checker, Execution, tail};
+use crate::code::discussion::{AskError, Caller, turn};
+use crate::code::gates;
+use crate::code::seeds::Seed;
+use crate::code::{CodeError, Usage};
+use datasets::Turn;
+use sandbox::cases::{self, CallCase, Signature};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// How much check output a fix prompt shows.
+const OUTPUT_IN_PROMPT: usize = 1200;
+/// Fresh solves allowed per instruction.
+pub const FRESH_TRIES: u32 = 2;
+/// Cases shown as examples to the instruction writer.
+const EXAMPLES_IN_PROMPT: usize = 3;
+
+/// An answer form from the rotating pool (`prompts/code_examples.toml`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PromptExample {
+    pub signature: String,
+    pub inputs: String,
+    pub task: String,
+}
+
+#[derive(Deserialize)]
+struct ExampleFile {
+    example: Vec<PromptExample>,
+}
+
+/// The embedded pool of answer forms.
+pub fn prompt_examples() -> Vec<PromptExample> {
+    toml::from_str::<ExampleFile>(include_str!("../../../prompts/code_examples.toml"))
+        .map(|f| f.example)
+        .unwrap_or_default()
+}
+
+/// The inputs of one item.
+pub(crate) struct DerivedTopic<'a> {
+    pub proposer: &'a LanguageAgent,
+    pub others: Vec<&'a LanguageAgent>,
+    pub seed: Option<&'a Seed>,
+    /// The pool, rotated by the item seed.
+    pub examples: &'a [PromptExample],
+}
+
+/// A version that passed everything the protocol checks.
+#[derive(Debug, Clone)]
+pub(crate) struct DerivedSample {
+    pub lang: String,
+    /// `propose` or `port`.
+    pub role: &'static str,
+    pub exercise: Exercise,
+    pub execution: Execution,
+    /// Checks run on the solution before it passed (1 = first time).
+    pub attempts: u32,
+    /// Fresh solves it took to carry the instruction to green.
+    pub fresh_tries: u32,
+    pub faults: Vec<String>,
+    pub dialogue: Vec<Turn>,
+}
+
+/// A version that did not.
+#[derive(Debug, Clone)]
+pub(crate) struct DerivedFailure {
+    pub lang: String,
+    pub role: &'static str,
+    pub stage: &'static str,
+    pub reason: String,
+    pub attempts: u32,
+    pub instruction: String,
+    pub concepts: Vec<String>,
+}
+
+/// What one item produced.
+#[derive(Debug, Default)]
+pub(crate) struct Derived {
+    pub proposer: String,
+    pub seed_origin: Option<String>,
+    pub signature: Option<Signature>,
+    pub cases: Vec<CallCase>,
+    pub samples: Vec<DerivedSample>,
+    pub failures: Vec<DerivedFailure>,
+    pub critiques: Vec<String>,
+    pub dialogue: Vec<Turn>,
+    pub templates: BTreeSet<&'static str>,
+    pub model_error: Option<String>,
+}
+
+impl Derived {
+    fn fail(&mut self, lang: &str, role: &'static str, stage: &'static str, reason: impl Into<String>) {
+        self.failures.push(DerivedFailure {
+            lang: lang.to_string(),
+            role,
+            stage,
+            reason: reason.into(),
+            attempts: 0,
+            instruction: String::new(),
+            concepts: Vec::new(),
+        });
+    }
+
+    fn note_error(&mut self, e: &AskError) {
+        if let AskError::Llm(err) = e {
+            self.model_error = Some(err.to_string());
+        }
+    }
+}
+
+/// The argument lists of `raw` that fit `sig`, each once (a bare value is the argument
+/// list of a one-parameter function), at most [`MAX_INPUTS`].
+pub fn usable_inputs(sig: &Signature, raw: &[Value]) -> Vec<Vec<Value>> {
+    let mut out: Vec<Vec<Value>> = Vec::new();
+    for v in raw {
+        let args = match v {
+            Value::Array(a) if a.len() == sig.params.len() => a.clone(),
+            other if sig.params.len() == 1 => vec![other.clone()],
+            _ => continue,
+        };
+        if let Ok(args) = sig.conform_args(&args)
+            && !out.contains(&args)
+        {
+            out.push(args);
+        }
+    }
+    out.truncate(MAX_INPUTS);
+    out
+}
+
+/// `entry(args) returns value` lines, in neutral JSON notation, for the instruction writer.
+fn example_lines(entry: &str, cases: &[CallCase]) -> Vec<String> {
+    cases
+        .iter()
+        .take(EXAMPLES_IN_PROMPT)
+        .map(|c| {
+            let args: Vec<String> = c.args.iter().map(Value::to_string).collect();
+            format!("`{entry}({})` returns `{}`", args.join(", "), c.expected)
+        })
+        .collect()
+}
+
+/// `text` (written for `from`) with the signature's names as `from` spells them replaced
+/// by `to`'s spelling.
+fn renamed(checker: &dyn Checker, from: &str, to: &str, sig: &Signature, text: &str) -> String {
+    let mut out = replace_word(text, &checker.entry_name(from, sig), &checker.entry_name(to, sig));
+    for p in &sig.params {
+        out = replace_word(&out, &checker.param_name(from, &p.name), &checker.param_name(to, &p.name));
+    }
+    out
+}
+
+fn replace_word(text: &str, word: &str, by: &str) -> String {
+    if word == by || word.is_empty() {
+        return text.to_string();
+    }
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (i, _) in text.match_indices(word) {
+        if i < last {
+            continue;
+        }
+        let before_ok = text[..i].chars().next_back().is_none_or(|c| !is_ident(c));
+        let after_ok = text[i + word.len()..].chars().next().is_none_or(|c| !is_ident(c));
+        if before_ok && after_ok {
+            out.push_str(&text[last..i]);
+            out.push_str(by);
+            last = i + word.len();
+        }
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// Everything the checks of one language need.
+struct Target<'a> {
+    lang: &'a str,
+    sig: &'a Signature,
+    declaration: String,
+    rules: String,
+    tests: String,
+}
+
+/// Asks for a solution (`template` with `data`), strips its fences.
+async fn ask_solution(
+    caller: &Caller<'_>,
+    template: &'static str,
+    title: &str,
+    data: &Value,
+    call_no: u64,
+    usage: &mut Usage,
+) -> Result<Result<(SolutionAnswer, String), AskError>, CodeError> {
+    let answer = caller
+        .ask::<SolutionAnswer, _>(template, data, answer::solution_schema(title), call_no, usage)
+        .await?;
+    Ok(answer.map(|(mut a, raw)| {
+        a.solution = strip_fences(&a.solution);
+        (a, raw)
+    }))
+}
+
+/// One line on why a check failed.
+fn problem_of(exec: &Execution) -> String {
+    let last = exec.output_tail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let last: String = last.chars().take(200).collect();
+    if !exec.compiled {
+        format!("compile error: {last}")
+    } else if exec.outcome == "timeout" {
+        "timed out (an endless loop or a very slow solution)".into()
+    } else {
+        format!("{}: {last}", exec.detail)
+    }
+}
+
+pub(crate) async fn derive(
+    caller: &Caller<'_>,
+    checker: &dyn Checker,
+    topic: DerivedTopic<'_>,
+    usage: &mut Usage,
+) -> Result<Derived, CodeError> {
+    let proposer = topic.proposer;
+    let lang = proposer.lang.as_str();
+    let mut d = Derived {
+        proposer: lang.to_string(),
+        seed_origin: topic.seed.map(|s| s.origin.clone()),
+        ..Derived::default()
+    };
+    let ctx = proposer.context()?;
+    // The pool's first example this language can express, rotated by the item seed.
+    let n = topic.examples.len().max(1);
+    let start = (caller.seed as usize) % n;
+    let example = (0..topic.examples.len())
+        .map(|k| &topic.examples[(start + k) % n])
+        .find_map(|e| {
+            let sig: Signature = e.signature.parse().ok()?;
+            let decl = checker.declaration(lang, &sig).ok()?;
+            Some(serde_json::json!({"signature": e.signature, "declaration": decl, "inputs": e.inputs}))
+        })
+        .unwrap_or_else(|| serde_json::json!({"signature": "f(x: int) -> int", "declaration": "f", "inputs": "[[1], [2]]"}));
+    let rules = checker.solution_rules(lang);
+    d.templates.extend(["system", "code_draft"]);
+    let data = serde_json::json!({
+        "lang": lang,
+        "snippet": topic.seed.map_or("", |s| s.code.as_str()),
+        "rules": rules,
+        "types": checker.type_guide(lang),
+        "example": example,
+        "reflections": ctx.reflections,
+        "faults": ctx.faults,
+        "avoid": ctx.avoid,
+    });
+    let draft = match caller.ask::<Draft, _>("code_draft", &data, answer::draft_schema(), 0, usage).await? {
+        Ok((draft, raw)) => {
+            d.dialogue.push(turn(lang, "draft", &raw));
+            draft
+        }
+        Err(e) => {
+            d.note_error(&e);
+            d.fail(lang, "propose", e.stage(), e.reason());
+            return Ok(d);
+        }
+    };
+    let concepts = draft.concepts.clone();
+    let sig: Signature = match draft.signature.trim().trim_matches('`').parse() {
+        Ok(s) => s,
+        Err(e) => {
+            d.fail(lang, "propose", "signature", e.to_string());
+            return Ok(d);
+        }
+    };
+    let declaration = match checker.declaration(lang, &sig) {
+        Ok(decl) => decl,
+        Err(e) => {
+            d.fail(lang, "propose", "signature", e);
+            return Ok(d);
+        }
+    };
+    let inputs = usable_inputs(&sig, &draft.inputs);
+    if inputs.len() < cases::MIN_CASES {
+        d.fail(
+            lang,
+            "propose",
+            "cases",
+            format!(
+                "{} of the {} inputs fit `{sig}`; {} are needed",
+                inputs.len(),
+                draft.inputs.len(),
+                cases::MIN_CASES
+            ),
+        );
+        return Ok(d);
+    }
+    let mut call_no = 0u64;
+    let mut solution = strip_fences(&draft.solution);
+    let mut attempts = 0u32;
+    let mut faults = Vec::new();
+    // Run the reference on the inputs; one fix when it does not compile or run at all.
+    let run = loop {
+        attempts += 1;
+        let run = match checker.run_calls(lang, &sig, &solution, &inputs)? {
+            Ok(run) => run,
+            Err(e) => {
+                d.fail(lang, "propose", "cases", e);
+                return Ok(d);
+            }
+        };
+        let ok = run.results.iter().filter(|r| r.is_ok()).count();
+        if run.execution.compiled && ok > 0 {
+            break run;
+        }
+        let problem = if run.execution.compiled {
+            format!(
+                "every call failed; first: {}",
+                run.results.first().and_then(|r| r.clone().err()).unwrap_or_default()
+            )
+        } else {
+            problem_of(&run.execution)
+        };
+        faults.push(problem.clone());
+        let stage = if run.execution.compiled { "cases" } else { "compile" };
+        if attempts > 1 {
+            let mut f = DerivedFailure {
+                attempts,
+                concepts: concepts.clone(),
+                ..failure(lang, "propose", stage, &problem)
+            };
+            f.reason = problem;
+            d.failures.push(f);
+            return Ok(d);
+        }
+        d.templates.insert("code_fix");
+        d.dialogue.push(turn("sandbox", "check", &problem));
+        call_no += 1;
+        let data = serde_json::json!({
+            "lang": lang, "declaration": declaration, "solution": solution, "problem": problem,
+            "output": tail(&run.execution.output_tail, OUTPUT_IN_PROMPT), "rules": rules,
+        });
+        match ask_solution(caller, "code_fix", "solution", &data, call_no, usage).await? {
+            Ok((a, raw)) => {
+                d.dialogue.push(turn(lang, "fix", &raw));
+                solution = a.solution;
+            }
+            Err(e) => {
+                d.note_error(&e);
+                d.fail(lang, "propose", stage, format!("{problem}; fix: {}", e.reason()));
+                return Ok(d);
+            }
+        }
+    };
+    let case_list = match cases::derive_cases(&sig, &inputs, &run.results) {
+        Ok(c) => c,
+        Err(e) => {
+            d.failures.push(DerivedFailure {
+                attempts,
+                concepts: concepts.clone(),
+                ..failure(lang, "propose", "cases", &e)
+            });
+            return Ok(d);
+        }
+    };
+    let tests = match checker.case_tests(lang, &sig, &case_list) {
+        Ok(t) => t,
+        Err(e) => {
+            d.fail(lang, "propose", "cases", e);
+            return Ok(d);
+        }
+    };
+    let source = Target { lang, sig: &sig, declaration: declaration.clone(), rules: rules.clone(), tests };
+    let exec = checker.check(lang, &solution, &source.tests)?;
+    if !exec.passed {
+        // The harness saw these values, so only nondeterminism gets here.
+        d.failures.push(DerivedFailure {
+            attempts,
+            concepts: concepts.clone(),
+            ..failure(
+                lang,
+                "propose",
+                "tests",
+                &format!("the derived tests fail the solution that produced them: {}", problem_of(&exec)),
+            )
+        });
+        return Ok(d);
+    }
+    if checker.check(lang, &checker.stub(lang), &source.tests)?.passed {
+        d.failures.push(DerivedFailure {
+            attempts,
+            concepts: concepts.clone(),
+            ..failure(lang, "propose", "vacuous_tests", "the derived tests pass against the stub")
+        });
+        return Ok(d);
+    }
+    d.signature = Some(sig.clone());
+    d.cases = case_list.clone();
+
+    // Answer → instruction.
+    let entry = checker.entry_name(lang, &sig);
+    d.templates.insert("code_instruct");
+    call_no += 1;
+    let data = serde_json::json!({
+        "lang": lang, "solution": solution, "declaration": declaration, "entry": entry,
+        "examples": example_lines(&entry, &case_list), "critiques": Vec::<String>::new(),
+    });
+    let written = match caller
+        .ask::<Instruction, _>("code_instruct", &data, answer::instruction_schema(), call_no, usage)
+        .await?
+    {
+        Ok((i, raw)) => {
+            d.dialogue.push(turn(lang, "instruct", &raw));
+            i
+        }
+        Err(e) => {
+            d.note_error(&e);
+            d.fail(lang, "propose", e.stage(), e.reason());
+            return Ok(d);
+        }
+    };
+    let instruction = written.instruction.trim().to_string();
+    if let Some((stage, reason)) = gates::instruction_problem(&instruction, &entry) {
+        d.failures.push(DerivedFailure {
+            instruction: instruction.clone(),
+            concepts: concepts.clone(),
+            attempts,
+            ..failure(lang, "propose", stage, &reason)
+        });
+        return Ok(d);
+    }
+    let exercise = Exercise {
+        instruction: instruction.clone(),
+        solution: solution.clone(),
+        tests: source.tests.clone(),
+        entry_point: entry.clone(),
+        explanation: written.explanation.trim().to_string(),
+        concepts: concepts.clone(),
+    };
+    let mut dialogue = Vec::new();
+    match fresh_solve(caller, checker, &source, &instruction, &mut call_no, &mut dialogue, usage, &mut d)
+        .await?
+    {
+        Ok(tries) => d.samples.push(DerivedSample {
+            lang: lang.to_string(),
+            role: "propose",
+            exercise: exercise.clone(),
+            execution: exec,
+            attempts,
+            fresh_tries: tries,
+            faults: faults.clone(),
+            dialogue,
+        }),
+        Err(reason) => {
+            d.failures.push(DerivedFailure {
+                instruction: instruction.clone(),
+                concepts: concepts.clone(),
+                attempts,
+                ..failure(lang, "propose", "round_trip", &reason)
+            });
+            return Ok(d);
+        }
+    }
+
+    // Ports, each checked against the source's cases.
+    for other in &topic.others {
+        let olang = other.lang.as_str();
+        let (Ok(odecl), Ok(otests)) =
+            (checker.declaration(olang, &sig), checker.case_tests(olang, &sig, &case_list))
+        else {
+            tracing::debug!(lang = olang, signature = %sig, "the language cannot express the signature; no port");
+            continue;
+        };
+        let target = Target {
+            lang: olang,
+            sig: &sig,
+            declaration: odecl,
+            rules: checker.solution_rules(olang),
+            tests: otests,
+        };
+        let oinstruction = renamed(checker, lang, olang, &sig, &instruction);
+        let octx = other.context()?;
+        d.templates.insert("code_translate");
+        call_no += 1;
+        let data = serde_json::json!({
+            "lang": olang, "from_lang": lang, "instruction": oinstruction, "source": solution,
+            "declaration": target.declaration, "rules": target.rules,
+            "reflections": octx.reflections, "faults": octx.faults,
+        });
+        let mut odialogue = Vec::new();
+        let (mut osolution, critique) =
+            match ask_solution(caller, "code_translate", "translation", &data, call_no, usage).await? {
+                Ok((a, raw)) => {
+                    odialogue.push(turn(olang, "port", &raw));
+                    (a.solution, a.critique)
+                }
+                Err(e) => {
+                    d.note_error(&e);
+                    d.fail(olang, "port", e.stage(), e.reason());
+                    continue;
+                }
+            };
+        if !critique.trim().is_empty() {
+            d.critiques.push(format!("[{olang}] {}", first_line(&critique, 300)));
+        }
+        let mut oattempts = 0u32;
+        let mut ofaults = Vec::new();
+        let passed = loop {
+            oattempts += 1;
+            let exec = checker.check(olang, &osolution, &target.tests)?;
+            if exec.passed {
+                break Some(exec);
+            }
+            let problem = if exec.compiled {
+                format!("disagrees with the {lang} source on its cases: {}", problem_of(&exec))
+            } else {
+                problem_of(&exec)
+            };
+            ofaults.push(problem.clone());
+            if oattempts > 1 {
+                break None;
+            }
+            d.templates.insert("code_fix");
+            odialogue.push(turn("sandbox", "check", &problem));
+            call_no += 1;
+            let data = serde_json::json!({
+                "lang": olang, "declaration": target.declaration, "solution": osolution, "problem": problem,
+                "output": tail(&exec.output_tail, OUTPUT_IN_PROMPT), "rules": target.rules,
+            });
+            match ask_solution(caller, "code_fix", "solution", &data, call_no, usage).await? {
+                Ok((a, raw)) => {
+                    odialogue.push(turn(olang, "fix", &raw));
+                    osolution = a.solution;
+                }
+                Err(e) => {
+                    d.note_error(&e);
+                    break None;
+                }
+            }
+        };
+        let Some(oexec) = passed else {
+            let reason = ofaults.last().cloned().unwrap_or_else(|| "the port did not pass".into());
+            d.failures.push(DerivedFailure {
+                instruction: oinstruction,
+                concepts: concepts.clone(),
+                attempts: oattempts,
+                ..failure(olang, "port", "port_mismatch", &reason)
+            });
+            continue;
+        };
+        if checker.check(olang, &checker.stub(olang), &target.tests)?.passed {
+            d.failures.push(DerivedFailure {
+                attempts: oattempts,
+                ..failure(olang, "port", "vacuous_tests", "the cases pass against the stub")
+            });
+            continue;
+        }
+        match fresh_solve(
+            caller,
+            checker,
+            &target,
+            &oinstruction,
+            &mut call_no,
+            &mut odialogue,
+            usage,
+            &mut d,
+        )
+        .await?
+        {
+            Ok(tries) => d.samples.push(DerivedSample {
+                lang: olang.to_string(),
+                role: "port",
+                exercise: Exercise {
+                    instruction: oinstruction,
+                    solution: osolution,
+                    tests: target.tests.clone(),
+                    entry_point: checker.entry_name(olang, &sig),
+                    explanation: String::new(),
+                    concepts: concepts.clone(),
+                },
+                execution: oexec,
+                attempts: oattempts,
+                fresh_tries: tries,
+                faults: ofaults,
+                dialogue: odialogue,
+            }),
+            Err(reason) => d.failures.push(DerivedFailure {
+                instruction: oinstruction,
+                concepts: concepts.clone(),
+                attempts: oattempts,
+                ..failure(olang, "port", "round_trip", &reason)
+            }),
+        }
+    }
+    Ok(d)
+}
+
+fn failure(lang: &str, role: &'static str, stage: &'static str, reason: &str) -> DerivedFailure {
+    DerivedFailure {
+        lang: lang.to_string(),
+        role,
+        stage,
+        reason: reason.to_string(),
+        attempts: 0,
+        instruction: String::new(),
+        concepts: Vec::new(),
+    }
+}
+
+/// A fresh call sees only the instruction and the declaration; its solution must pass
+/// the cases. `Ok(tries)` or `Err(why not)`.
+#[allow(clippy::too_many_arguments)]
+async fn fresh_solve(
+    caller: &Caller<'_>,
+    checker: &dyn Checker,
+    target: &Target<'_>,
+    instruction: &str,
+    call_no: &mut u64,
+    dialogue: &mut Vec<Turn>,
+    usage: &mut Usage,
+    d: &mut Derived,
+) -> Result<Result<u32, String>, CodeError> {
+    d.templates.insert("code_solve");
+    let mut last = String::new();
+    for tries in 1..=FRESH_TRIES {
+        *call_no += 1;
+        let data = serde_json::json!({
+            "lang": target.lang, "instruction": instruction, "declaration": target.declaration, "rules": target.rules,
+        });
+        match ask_solution(caller, "code_solve", "solution", &data, 500 + *call_no, usage).await? {
+            Ok((a, raw)) => {
+                dialogue.push(turn(target.lang, "fresh_solve", &raw));
+                let exec = checker.check(target.lang, &a.solution, &target.tests)?;
+                if exec.passed {
+                    return Ok(Ok(tries));
+                }
+                last = problem_of(&exec);
+            }
+            Err(e) => {
+                d.note_error(&e);
+                last = e.reason();
+            }
+        }
+    }
+    tracing::debug!(lang = target.lang, signature = %target.sig, "no fresh solve passed");
+    Ok(Err(format!("no fresh solve from the instruction alone passed in {FRESH_TRIES} tries; last: {last}")))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn inputs_that_fit_the_signature_are_kept_once() {
+        let sig: Signature = "f(xs: list[int], k: int) -> int".parse().unwrap();
+        let raw =
+            vec![json!([[1, 2], 3]), json!([[1, 2], 3]), json!([[1], "x"]), json!([1, 2, 3]), json!([[], 0])];
+        assert_eq!(usable_inputs(&sig, &raw), vec![vec![json!([1, 2]), json!(3)], vec![json!([]), json!(0)]]);
+        let one: Signature = "g(s: str) -> int".parse().unwrap();
+        assert_eq!(
+            usable_inputs(&one, &[json!("a"), json!(["b"])]),
+            vec![vec![json!("a")], vec![json!("b")]]
+        );
+    }
+
+    #[test]
+    fn names_are_replaced_as_whole_words_only() {
+        assert_eq!(
+            replace_word("Write top_k(xs, k); top_kx stays, k too.", "top_k", "topK"),
+            "Write topK(xs, k); top_kx stays, k too."
+        );
+        assert_eq!(replace_word("use k and kk", "k", "K"), "use K and kk");
+    }
+
+    #[test]
+    fn the_example_pool_parses_and_every_signature_is_valid() {
+        let pool = prompt_examples();
+        assert!(pool.len() >= 6);
+        for e in &pool {
+            let sig: Signature = e.signature.parse().unwrap();
+            let inputs: Vec<Value> = serde_json::from_str(&e.inputs).unwrap();
+            assert_eq!(usable_inputs(&sig, &inputs).len(), inputs.len(), "{}", e.signature);
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The derived protocol over the real sandbox (python and go) with a scripted model:
+//! expected values come from execution, a wrong port is caught, a meta-instruction and
+//! a copy of a prompt's worked example are dropped, an instruction a fresh solver cannot
+//! carry to green fails at `round_trip`, and kept records replay green.
+
+use super::fakes::RoleModel;
+use super::*;
+use crate::code::checker::SandboxChecker;
+use serde_json::json;
+
+fn require_all() -> bool {
+    std::env::var("GEN_REQUIRE_ALL").is_ok_and(|v| v == "1")
+}
+
+fn sandbox_or_skip() -> Option<sandbox::Sandbox> {
+    match sandbox::Sandbox::new(sandbox::SandboxOptions { parallelism: 2, ..Default::default() }) {
+        Ok(s) => {
+            let reg = s.registry().clone();
+            for lang in ["python", "go"] {
+                if reg.get(lang).and_then(|l| l.detect_toolchain()).is_none() {
+                    assert!(!require_all(), "GEN_REQUIRE_ALL: the {lang} toolchain is missing");
+                    eprintln!("SKIPPED: the {lang} toolchain is missing");
+                    return None;
+                }
+            }
+            Some(s)
+        }
+        Err(e) => {
+            assert!(!require_all(), "GEN_REQUIRE_ALL: the sandbox is not usable here ({e})");
+            eprintln!("SKIPPED: the sandbox is not usable here ({e}); this test needs bwrap");
+            None
+        }
+    }
+}
+
+fn draft(signature: &str, solution: &str, inputs: serde_json::Value) -> String {
+    json!({"signature": signature, "solution": solution, "inputs": inputs, "concepts": ["loops"]}).to_string()
+}
+
+fn instruction(text: &str) -> String {
+    json!({"instruction": text, "explanation": "It loops once."}).to_string()
+}
+
+fn solution(code: &str) -> String {
+    json!({"solution": code}).to_string()
+}
+
+fn translation(code: &str) -> String {
+    json!({"critique": "Clear enough.", "solution": code}).to_string()
+}
+
+const CLAMP_PY: &str = "def clamp_sum(xs, cap):\n    return sum(min(x, cap) for x in xs)\n";
+const ABOVE_GO: &str = "package solution\n\nfunc CountAbove(xs []int, t int) int {\n\tn := 0\n\tfor _, x := range xs {\n\t\tif x > t {\n\t\t\tn++\n\t\t}\n\t}\n\treturn n\n}\n";
+const ABOVE_PY: &str = "def count_above(xs, t):\n    return sum(1 for x in xs if x > t)\n";
+/// Ignores the cap: disagrees with the source wherever a number exceeds it.
+const CLAMP_GO_WRONG: &str = "package solution\n\nfunc ClampSum(xs []int, limit int) int {\n\ts := 0\n\tfor _, x := range xs {\n\t\ts += x\n\t}\n\treturn s\n}\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn derived_items_keep_what_execution_proves_and_drop_the_rest() {
+    let Some(sandbox) = sandbox_or_skip() else { return };
+    let python_example = sandbox.registry().get("python").unwrap().example.clone().unwrap().solution;
+    let model = RoleModel::new()
+        .script(
+            "draft",
+            &[
+                // item 0 (python): kept; its go port is wrong twice.
+                draft("clamp_sum(xs: list[int], cap: int) -> int", CLAMP_PY, json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 2], [[-3, 8], 5], [[7], 7]])),
+                // item 1 (go): kept with its python port.
+                draft("count_above(xs: list[int], t: int) -> int", ABOVE_GO, json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 1], [[-3, 8], -5], [[7, 8, 9], 6]])),
+                // item 2 (python): the instruction talks about the solution.
+                draft("twice(x: int) -> int", "def twice(x):\n    return 2 * x\n", json!([[0], [1], [2], [-4], [10]])),
+                // item 3 (go): no fresh solve passes.
+                draft("triple(x: int) -> int", "package solution\n\nfunc Triple(x int) int {\n\treturn 3 * x\n}\n", json!([[0], [1], [2], [-4], [10]])),
+                // item 4 (python): the solution is the prompt's worked example.
+                draft("count_vowels(s: str) -> int", &python_example, json!([["hello"], [""], ["AEIOU xyz"], ["rhythm"], ["banana"]])),
+            ],
+        )
+        .script(
+            "instruction",
+            &[
+                instruction("Write a function `clamp_sum` that takes a list of integers xs and an integer cap and returns the sum of the numbers after lowering each one above cap to cap. An empty list gives 0. For example, clamp_sum([1, 5, 9], 4) returns 9."),
+                instruction("Write a function `CountAbove` that takes a slice of integers xs and an integer t and returns how many numbers in xs are greater than t. For example, CountAbove([1, 5, 9], 4) returns 2."),
+                instruction("The solution is correct and passes the tests."),
+                instruction("Write a function `Triple` that takes an integer x and returns three times x. For example, Triple(2) returns 6."),
+                instruction("Write a function `count_vowels` that takes a string s and returns the number of letters in it that are vowels, upper or lower case. For example, count_vowels(\"banana\") returns 3."),
+            ],
+        )
+        .script(
+            "fresh",
+            &[
+                solution(CLAMP_PY),
+                solution(ABOVE_GO),
+                solution(ABOVE_PY),
+                solution("package solution\n\nfunc Triple(x int) int {\n\treturn x + x\n}\n"),
+                solution("package solution\n\nfunc Triple(x int) int {\n\treturn x\n}\n"),
+                solution(&python_example),
+            ],
+        )
+        .script("translate:go", &[translation(CLAMP_GO_WRONG)])
+        .script("fix", &[solution(CLAMP_GO_WRONG)])
+        .script("translate:python", &[translation(ABOVE_PY)]);
+    let checker = SandboxChecker::new(sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
+    let prompts = Prompts::embedded().unwrap();
+    let settings = CodeSettings::new(langs(&["python", "go"]), 20);
+    assert_eq!(settings.protocol, crate::code::Protocol::Derived, "the default protocol");
+    let seeds = SeedBank::built_in(&settings.langs);
+    let mut generator =
+        CodeGenerator::new(&model, &prompts, &checker, &memory, seeds, Decontaminator::default(), settings)
+            .unwrap();
+    let mut sink = DatasetSink::open(dir.path()).unwrap();
+    let s =
+        generator.run(&mut sink, &mut |s| (s.items >= 5).then(|| "five items".to_string())).await.unwrap();
+    drop(sink);
+
+    let recs = records(dir.path());
+    let kept: Vec<(String, String)> =
+        recs.iter().map(|r| (r.lang.clone(), r.entry_point.clone().unwrap_or_default())).collect();
+    assert_eq!(
+        kept,
+        vec![
+            ("python".into(), "clamp_sum".into()),
+            ("go".into(), "CountAbove".into()),
+            ("python".into(), "count_above".into())
+        ],
+        "{s:?}"
+    );
+    // Expected values are what the solution returned, never the model's.
+    let clamp = &recs[0];
+    assert_eq!(clamp.signature.as_deref(), Some("clamp_sum(xs: list[int], cap: int) -> int"));
+    let expected: Vec<serde_json::Value> = clamp.cases.iter().map(|c| c["expected"].clone()).collect();
+    assert_eq!(expected, vec![json!(9), json!(0), json!(0), json!(4), json!(2), json!(7)]);
+    assert_eq!(clamp.verification.tests_run, Some(6));
+    assert_eq!(clamp.verification.fresh_solve_tries, Some(1));
+    // One exercise, two languages, one family, the same cases.
+    assert_eq!(recs[1].family, recs[2].family);
+    assert_ne!(recs[0].family, recs[1].family);
+    assert_eq!(recs[1].cases, recs[2].cases);
+    assert!(
+        recs[2].instruction.contains("count_above") && !recs[2].instruction.contains("CountAbove"),
+        "{}",
+        recs[2].instruction
+    );
+    assert!(recs[1].tests.contains("CountAbove([]int{1, 5, 9}, 4)"), "{}", recs[1].tests);
+
+    let stages: Vec<(String, String)> =
+        failures(dir.path()).iter().map(|f| (f.lang.clone().unwrap_or_default(), f.stage.clone())).collect();
+    for want in [
+        ("go", "port_mismatch"),
+        ("python", "not_an_instruction"),
+        ("go", "round_trip"),
+        ("python", "prompt_copy"),
+    ] {
+        assert!(stages.contains(&(want.0.to_string(), want.1.to_string())), "{want:?} not in {stages:?}");
+    }
+    let ported_wrong = failures(dir.path()).into_iter().find(|f| f.stage == "port_mismatch").unwrap();
+    assert!(ported_wrong.reason.contains("disagrees with the python source"), "{}", ported_wrong.reason);
+    assert_eq!(s.drops.prompt_copy, 1, "{s:?}");
+    assert_accounting(&s);
+
+    // Every kept record replays green in the sandbox.
+    for r in &recs {
+        let check: sandbox::Check = serde_json::from_value(serde_json::to_value(&r.check).unwrap()).unwrap();
+        assert!(checker.sandbox().replay(&check).unwrap().passed(), "{} does not replay", r.id);
+    }
+}
