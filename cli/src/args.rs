@@ -198,6 +198,10 @@ pub struct CodeArgs {
     pub judge: bool,
     #[arg(long)]
     pub min_score: Option<f64>,
+    /// Drop derived samples whose cases reject less than this share of mechanical mutants
+    /// of the solution (0 to 1).
+    #[arg(long, value_name = "SHARE")]
+    pub min_mutation_score: Option<f64>,
     /// Extra output form: `chat`, `alpaca`, `parquet` (comma-separated).
     #[arg(long)]
     pub format: Option<String>,

@@ -227,6 +227,7 @@ pub struct CodeConfig {
     pub decontam: Vec<PathBuf>,
     pub judge: bool,
     pub min_score: f64,
+    pub min_mutation_score: f64,
     pub formats: Vec<ExportFormat>,
     pub unsafe_no_sandbox: bool,
 }
@@ -524,6 +525,13 @@ pub fn resolve_code(
             format!("must be at least -n ({}), got {max_attempts}", run.n),
         ));
     }
+    let min_mutation_score = raw.min_mutation_score.unwrap_or(0.5);
+    if !(0.0..=1.0).contains(&min_mutation_score) {
+        return Err(invalid(
+            "--min-mutation-score",
+            format!("must be between 0 and 1, got {min_mutation_score}"),
+        ));
+    }
     let min_score = raw.min_score.unwrap_or(6.0);
     if !(0.0..=10.0).contains(&min_score) {
         return Err(invalid("--min-score", format!("must be between 0 and 10, got {min_score}")));
@@ -545,6 +553,7 @@ pub fn resolve_code(
         decontam: raw.decontam.clone(),
         judge: raw.judge,
         min_score,
+        min_mutation_score,
         unsafe_no_sandbox: raw.unsafe_no_sandbox,
         run,
     })

@@ -33,6 +33,11 @@ fn bad_flags_exit_2_with_one_line() {
     assert_usage_error(&["fol", "--depth", "1000", "--out", out], &["--depth", "1000"]);
     assert_usage_error(&["code", "--langs", "klingon", "--out", out], &["--langs", "klingon", "python"]);
     assert_usage_error(&["code", "--langs", "python", "-n", "-3", "--out", out], &["-n", "-3"]);
+    assert_usage_error(&["code", "--protocol", "vibes", "--out", out], &["--protocol", "derived", "vibes"]);
+    assert_usage_error(
+        &["code", "--min-mutation-score", "2", "--out", out],
+        &["--min-mutation-score", "0 and 1"],
+    );
     assert_usage_error(&["fol", "--out", "/etc/passwd/sub"], &["--out", "/etc/passwd/sub"]);
     assert_usage_error(&["chat", "--api-base", "notaurl", "hello"], &["--api-base", "notaurl"]);
     assert_usage_error(&["fol", "--shard", "3/2", "--out", out], &["--shard"]);

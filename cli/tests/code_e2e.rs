@@ -26,7 +26,7 @@ fn answer(title: &str, prompt: &str, counter: &AtomicUsize) -> String {
             let (name, body, _) = TOPICS[counter.fetch_add(1, Ordering::SeqCst) % TOPICS.len()];
             serde_json::json!({
                 "signature": format!("{name}(x: int) -> int"),
-                "solution": format!("def {name}(x):\n    return {body}\n"),
+                "idea": format!("Returns {body}."),
                 "inputs": [[0], [3], [-4], [7], [10]],
                 "concepts": ["arithmetic"],
             })
@@ -37,7 +37,7 @@ fn answer(title: &str, prompt: &str, counter: &AtomicUsize) -> String {
             let (_, _, instruction) = TOPICS[topic(entry).unwrap_or(0)];
             serde_json::json!({"instruction": instruction, "explanation": "One expression."}).to_string()
         }
-        "solution" => {
+        "solution" | "implementation" => {
             let decl =
                 prompt.split("define exactly: `def ").nth(1).and_then(|r| r.split('(').next()).unwrap_or("");
             let (name, body, _) = TOPICS[topic(decl).unwrap_or(0)];

@@ -115,6 +115,13 @@ pub struct Verification {
     /// cases; absent when the instruction was not checked that way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fresh_solve_tries: Option<u32>,
+    /// Share of the compiling mechanical mutants of the solution that the tests reject
+    /// (absent when no mutant compiled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mutation_score: Option<f64>,
+    /// How many mutants compiled and were run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mutants: Option<u32>,
     /// The toolchain that ran it, e.g. `rustc 1.85.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub toolchain: Option<String>,

@@ -38,7 +38,7 @@ pub struct FailureRecord {
 
 impl FailureRecord {
     /// The stages the card and `gen inspect` know by name.
-    pub const STAGES: [&'static str; 21] = [
+    pub const STAGES: [&'static str; 22] = [
         "generate",
         "parse",
         "compile",
@@ -53,6 +53,7 @@ impl FailureRecord {
         "cases",
         "round_trip",
         "port_mismatch",
+        "mutation",
         "exact_dup",
         "near_dup",
         "summary",

@@ -139,7 +139,7 @@ fn canned_code(req: &llm::mock_server::MockRequest) -> String {
             let k = NEXT.fetch_add(1, Ordering::SeqCst);
             serde_json::json!({
                 "signature": format!("add_{k}(x: int) -> int"),
-                "solution": add_solution(derived_lang(&prompt), k),
+                "idea": format!("Returns x plus {k}."),
                 "inputs": [[0], [5], [-3], [12], [100]],
                 "concepts": ["arithmetic"],
             })
@@ -154,7 +154,7 @@ fn canned_code(req: &llm::mock_server::MockRequest) -> String {
             })
             .to_string()
         }
-        "solution" | "translation" => {
+        "solution" | "implementation" | "translation" => {
             let decl =
                 prompt.split("must define exactly: `").nth(1).and_then(|r| r.split('`').next()).unwrap_or("");
             serde_json::json!({

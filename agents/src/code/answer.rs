@@ -82,12 +82,15 @@ impl Description {
     }
 }
 
-/// A drafted exercise, answer first: the function's neutral signature, its solution and
-/// inputs to run it on. Expected values are never the model's: the sandbox computes them.
+/// A drafted exercise: the function's neutral signature, what it computes and inputs to
+/// run it on. Expected values are never the model's: the sandbox computes them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Draft {
     pub signature: String,
-    pub solution: String,
+    /// One sentence on what the function computes (the implementer's brief, not the
+    /// instruction: that is written from the code).
+    #[serde(default)]
+    pub idea: String,
     #[serde(default)]
     pub inputs: Vec<Value>,
     #[serde(default, deserialize_with = "strings_or_string")]
@@ -201,11 +204,11 @@ pub fn draft_schema() -> Value {
         "type": "object",
         "properties": {
             "signature": text(200),
-            "solution": text(1500),
+            "idea": text(300),
             "inputs": {"type": "array", "items": {"type": "array", "maxItems": 4}, "minItems": 5, "maxItems": 10},
             "concepts": list(4, 40),
         },
-        "required": ["signature", "solution", "inputs"],
+        "required": ["signature", "idea", "inputs"],
     })
 }
 

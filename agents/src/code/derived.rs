@@ -20,6 +20,7 @@ use crate::code::answer::{self, Draft, Exercise, Instruction, MAX_INPUTS, Soluti
 use crate::code::checker::{Checker, Execution, tail};
 use crate::code::discussion::{AskError, Caller, turn};
 use crate::code::gates;
+use crate::code::mutate::{self, MutationResult};
 use crate::code::seeds::Seed;
 use crate::code::{CodeError, Usage};
 use datasets::Turn;
@@ -62,6 +63,8 @@ pub(crate) struct DerivedTopic<'a> {
     pub seed: Option<&'a Seed>,
     /// The pool, rotated by the item seed.
     pub examples: &'a [PromptExample],
+    /// Versions whose cases reject a smaller share of mutants fail at `mutation`.
+    pub min_mutation_score: f64,
 }
 
 /// A version that passed everything the protocol checks.
@@ -76,6 +79,7 @@ pub(crate) struct DerivedSample {
     pub attempts: u32,
     /// Fresh solves it took to carry the instruction to green.
     pub fresh_tries: u32,
+    pub mutation: MutationResult,
     pub faults: Vec<String>,
     pub dialogue: Vec<Turn>,
 }
@@ -132,12 +136,15 @@ impl Derived {
 pub fn usable_inputs(sig: &Signature, raw: &[Value]) -> Vec<Vec<Value>> {
     let mut out: Vec<Vec<Value>> = Vec::new();
     for v in raw {
-        let args = match v {
-            Value::Array(a) if a.len() == sig.params.len() => a.clone(),
-            other if sig.params.len() == 1 => vec![other.clone()],
-            _ => continue,
-        };
-        if let Ok(args) = sig.conform_args(&args)
+        // As given, then (one parameter) as the argument itself: `[1, 2]` for `f(xs)`.
+        let mut tries: Vec<Vec<Value>> = Vec::new();
+        if let Value::Array(a) = v {
+            tries.push(a.clone());
+        }
+        if sig.params.len() == 1 {
+            tries.push(vec![v.clone()]);
+        }
+        if let Some(args) = tries.iter().find_map(|a| sig.conform_args(a).ok())
             && !out.contains(&args)
         {
             out.push(args);
@@ -221,7 +228,11 @@ async fn ask_solution(
 
 /// One line on why a check failed.
 fn problem_of(exec: &Execution) -> String {
-    let last = exec.output_tail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    // A compiler's first error says most; otherwise the last line (an assertion, a panic).
+    let lines: Vec<&str> = exec.output_tail.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let error =
+        lines.iter().find(|l| l.starts_with("error") || l.contains(": error:") || l.contains("error TS"));
+    let last = error.or(lines.last()).copied().unwrap_or("");
     let last: String = last.chars().take(200).collect();
     if !exec.compiled {
         format!("compile error: {last}")
@@ -254,9 +265,11 @@ pub(crate) async fn derive(
         .find_map(|e| {
             let sig: Signature = e.signature.parse().ok()?;
             let decl = checker.declaration(lang, &sig).ok()?;
-            Some(serde_json::json!({"signature": e.signature, "declaration": decl, "inputs": e.inputs}))
+            Some(serde_json::json!({"signature": e.signature, "declaration": decl, "inputs": e.inputs, "task": e.task}))
         })
-        .unwrap_or_else(|| serde_json::json!({"signature": "f(x: int) -> int", "declaration": "f", "inputs": "[[1], [2]]"}));
+        .unwrap_or_else(|| {
+            serde_json::json!({"signature": "f(x: int) -> int", "declaration": "f", "inputs": "[[1], [2]]", "task": "f"})
+        });
     let rules = checker.solution_rules(lang);
     d.templates.extend(["system", "code_draft"]);
     let data = serde_json::json!({
@@ -281,7 +294,7 @@ pub(crate) async fn derive(
         }
     };
     let concepts = draft.concepts.clone();
-    let sig: Signature = match draft.signature.trim().trim_matches('`').parse() {
+    let sig: Signature = match Signature::parse_lenient(&draft.signature) {
         Ok(s) => s,
         Err(e) => {
             d.fail(lang, "propose", "signature", e.to_string());
@@ -310,8 +323,25 @@ pub(crate) async fn derive(
         );
         return Ok(d);
     }
-    let mut call_no = 0u64;
-    let mut solution = strip_fences(&draft.solution);
+    // The solution is written against the exact declaration, in a call of its own.
+    d.templates.insert("code_implement");
+    let mut call_no = 1u64;
+    let data = serde_json::json!({
+        "lang": lang, "idea": draft.idea, "declaration": declaration, "rules": rules,
+        "types": checker.type_guide(lang), "snippet": topic.seed.map_or("", |s| s.code.as_str()),
+    });
+    let mut solution =
+        match ask_solution(caller, "code_implement", "implementation", &data, call_no, usage).await? {
+            Ok((a, raw)) => {
+                d.dialogue.push(turn(lang, "implement", &raw));
+                a.solution
+            }
+            Err(e) => {
+                d.note_error(&e);
+                d.fail(lang, "propose", e.stage(), e.reason());
+                return Ok(d);
+            }
+        };
     let mut attempts = 0u32;
     let mut faults = Vec::new();
     // Run the reference on the inputs; one fix when it does not compile or run at all.
@@ -409,6 +439,17 @@ pub(crate) async fn derive(
         });
         return Ok(d);
     }
+    let mutation = match mutation_gate(checker, lang, &solution, &source.tests, topic.min_mutation_score)? {
+        Ok(m) => m,
+        Err(reason) => {
+            d.failures.push(DerivedFailure {
+                attempts,
+                concepts: concepts.clone(),
+                ..failure(lang, "propose", "mutation", &reason)
+            });
+            return Ok(d);
+        }
+    };
     d.signature = Some(sig.clone());
     d.cases = case_list.clone();
 
@@ -463,6 +504,7 @@ pub(crate) async fn derive(
             execution: exec,
             attempts,
             fresh_tries: tries,
+            mutation,
             faults: faults.clone(),
             dialogue,
         }),
@@ -570,6 +612,18 @@ pub(crate) async fn derive(
             });
             continue;
         }
+        let omutation =
+            match mutation_gate(checker, olang, &osolution, &target.tests, topic.min_mutation_score)? {
+                Ok(m) => m,
+                Err(reason) => {
+                    d.failures.push(DerivedFailure {
+                        attempts: oattempts,
+                        instruction: oinstruction,
+                        ..failure(olang, "port", "mutation", &reason)
+                    });
+                    continue;
+                }
+            };
         match fresh_solve(
             caller,
             checker,
@@ -596,6 +650,7 @@ pub(crate) async fn derive(
                 execution: oexec,
                 attempts: oattempts,
                 fresh_tries: tries,
+                mutation: omutation,
                 faults: ofaults,
                 dialogue: odialogue,
             }),
@@ -608,6 +663,24 @@ pub(crate) async fn derive(
         }
     }
     Ok(d)
+}
+
+/// The mutants of `solution` its tests reject; `Err(reason)` below `min`.
+fn mutation_gate(
+    checker: &dyn Checker,
+    lang: &str,
+    solution: &str,
+    tests: &str,
+    min: f64,
+) -> Result<Result<MutationResult, String>, CodeError> {
+    let result = mutate::measure(checker, lang, solution, tests)?;
+    Ok(match result.score() {
+        Some(score) if score < min => Err(format!(
+            "the cases reject {} of {} mutants of the solution ({score:.2}, below {min})",
+            result.killed, result.valid
+        )),
+        _ => Ok(result),
+    })
 }
 
 fn failure(lang: &str, role: &'static str, stage: &'static str, reason: &str) -> DerivedFailure {

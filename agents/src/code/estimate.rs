@@ -99,7 +99,7 @@ impl ChatModel for StandInModel {
                 // distinct function per draft, inputs of the bound's size.
                 Some("draft") => json!({
                     "signature": format!("count_{k}(x: int) -> int"),
-                    "solution": words(k, 500),
+                    "idea": words(k, 100),
                     "inputs": (0..5).map(|i| json!([i])).collect::<Vec<_>>(),
                     "concepts": [words(k, 13), words(k + 1, 13)],
                 }),
@@ -371,10 +371,10 @@ mod tests {
     fn a_derived_item_drafts_instructs_solves_afresh_and_ports() {
         let one = play(&["python"], 3, Protocol::Derived);
         assert_eq!(one.kept, 3, "{one:?}");
-        assert_eq!(one.per_item().unwrap().calls, 3.0, "draft, instruction, fresh solve");
+        assert_eq!(one.per_item().unwrap().calls, 4.0, "draft, implementation, instruction, fresh solve");
         let two = play(&["python", "go"], 4, Protocol::Derived);
         assert_eq!(two.kept, 8, "the source and its port: {two:?}");
-        assert_eq!(two.per_item().unwrap().calls, 5.0, "and a translation with its own fresh solve");
+        assert_eq!(two.per_item().unwrap().calls, 6.0, "and a translation with its own fresh solve");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod derived;
 pub mod discussion;
 pub mod estimate;
 pub mod gates;
+pub mod mutate;
 pub mod pipeline;
 pub mod report;
 pub mod seeds;

@@ -59,6 +59,8 @@ pub struct CodeSettings {
     pub reflect_every: usize,
     pub temperature: f32,
     pub max_tokens: u32,
+    /// Derived samples whose cases reject a smaller share of mutants are dropped.
+    pub min_mutation_score: f64,
 }
 
 impl CodeSettings {
@@ -78,6 +80,7 @@ impl CodeSettings {
             reflect_every: 8,
             temperature: 0.7,
             max_tokens: 1024,
+            min_mutation_score: 0.5,
         }
     }
 
@@ -448,6 +451,7 @@ impl<'a> CodeGenerator<'a> {
             others,
             seed: self.seeds.pick(&proposer_lang, item_seed >> 8),
             examples: &self.examples,
+            min_mutation_score: self.settings.min_mutation_score,
         };
         let mut usage = Usage::default();
         let d = derived::derive(&caller, self.checker, topic, &mut usage).await?;
@@ -522,6 +526,7 @@ impl<'a> CodeGenerator<'a> {
                 cases: cases.clone(),
                 family: family.clone(),
                 fresh_tries: sample.fresh_tries,
+                mutation: sample.mutation,
             };
             self.settle(sink, &ctx, &candidate, &verified, gate, Some(&fields))?;
         }
@@ -804,6 +809,8 @@ impl<'a> CodeGenerator<'a> {
         if let Some(f) = derived {
             verification.tests_run = Some(f.cases.len() as u32);
             verification.fresh_solve_tries = Some(f.fresh_tries);
+            verification.mutation_score = f.mutation.score();
+            verification.mutants = Some(f.mutation.valid);
         }
         verification.extra.insert("sandbox_check".into(), v.execution.raw_check.clone());
         let mut provenance = Provenance {
@@ -887,4 +894,5 @@ pub(crate) struct DerivedFields {
     cases: Vec<serde_json::Value>,
     family: String,
     fresh_tries: u32,
+    mutation: crate::code::mutate::MutationResult,
 }

@@ -149,6 +149,7 @@ fn settings(cfg: &CodeConfig) -> CodeSettings {
     settings.rounds = cfg.rounds.max(1);
     settings.parallel = cfg.parallel_discussion;
     settings.protocol = cfg.protocol;
+    settings.min_mutation_score = cfg.min_mutation_score;
     settings.judge_min_score = cfg.judge.then_some(cfg.min_score);
     settings
 }

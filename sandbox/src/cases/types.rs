@@ -223,6 +223,82 @@ impl fmt::Display for Signature {
     }
 }
 
+impl Signature {
+    /// Parses a signature as a model may write it: the canonical notation, or with
+    /// language-flavoured spellings mapped onto it (`Vec<i64>`, `List[int]`,
+    /// `HashMap<String, i32>`, `Option<f64>`, `string`, `boolean`, `T[]`, a camelCase
+    /// name). The result is canonical; what cannot be mapped is an error as in
+    /// [`FromStr`].
+    pub fn parse_lenient(text: &str) -> Result<Signature, CaseError> {
+        let strict = text.trim().trim_matches('`').trim();
+        match strict.parse() {
+            Ok(sig) => Ok(sig),
+            // The strict error points into what the model wrote, not into our rewrite.
+            Err(strict_error) => normalize_signature(strict).parse().map_err(|_| strict_error),
+        }
+    }
+}
+
+/// Maps language-flavoured type names and brackets onto the canonical notation.
+fn normalize_signature(text: &str) -> String {
+    // `T[]` → `list[T]` for simple element names.
+    let mut t = text.replace("&", "").replace("'static", "");
+    while let Some(at) = t.find("[]") {
+        let start = t[..at].rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+        let elem = t[start..at].to_string();
+        t.replace_range(start..at + 2, &format!("list[{elem}]"));
+    }
+    let t = t.replace("->", "\u{1}").replace('<', "[").replace('>', "]").replace('\u{1}', "->");
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if !word.is_empty() {
+            let mapped = match word.to_ascii_lowercase().as_str() {
+                "i8" | "i16" | "i32" | "i64" | "isize" | "u8" | "u16" | "u32" | "u64" | "usize"
+                | "integer" | "long" | "int32" | "int64" | "number" => "int".to_string(),
+                "f32" | "f64" | "double" | "float32" | "float64" | "real" => "float".to_string(),
+                "boolean" => "bool".to_string(),
+                "string" | "char" | "text" => "str".to_string(),
+                "vec" | "array" | "arraylist" | "sequence" | "slice" => "list".to_string(),
+                "hashmap" | "map" | "btreemap" | "record" | "object" => "dict".to_string(),
+                "option" | "maybe" => "optional".to_string(),
+                "int" | "float" | "bool" | "str" | "list" | "dict" | "optional" | "tuple" => {
+                    word.to_ascii_lowercase()
+                }
+                _ => snake_case(word),
+            };
+            out.push_str(&mapped);
+            word.clear();
+        }
+    };
+    for c in t.chars() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// `countAbove` / `CountAbove` → `count_above`.
+fn snake_case(word: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in word.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl FromStr for Signature {
     type Err = CaseError;
 
@@ -386,6 +462,20 @@ mod tests {
             let err = text.parse::<Signature>().unwrap_err().to_string();
             assert!(err.contains(want), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn signatures_in_language_spellings_are_read_leniently() {
+        for (text, want) in [
+            ("count_letters(s: str) -> HashMap<String, int>", "count_letters(s: str) -> dict[str, int]"),
+            ("`topK(xs: Vec<i64>, k: usize) -> Vec<i64>`", "top_k(xs: list[int], k: int) -> list[int]"),
+            ("mean(xs: List[float]) -> Option<f64>", "mean(xs: list[float]) -> optional[float]"),
+            ("f(xs: string[], flag: boolean) -> double", "f(xs: list[str], flag: bool) -> float"),
+            ("g(s: &str) -> String", "g(s: str) -> str"),
+        ] {
+            assert_eq!(Signature::parse_lenient(text).unwrap().to_string(), want, "{text}");
+        }
+        assert!(Signature::parse_lenient("f(x: Widget) -> int").is_err());
     }
 
     #[test]

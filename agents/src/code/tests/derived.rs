@@ -1,7 +1,8 @@
 //! The derived protocol over the real sandbox (python and go) with a scripted model:
 //! expected values come from execution, a wrong port is caught, a meta-instruction and
 //! a copy of a prompt's worked example are dropped, an instruction a fresh solver cannot
-//! carry to green fails at `round_trip`, and kept records replay green.
+//! carry to green fails at `round_trip`, cases that let every mutant through fail at
+//! `mutation`, and kept records replay green.
 
 use super::fakes::RoleModel;
 use super::*;
@@ -33,8 +34,9 @@ fn sandbox_or_skip() -> Option<sandbox::Sandbox> {
     }
 }
 
-fn draft(signature: &str, solution: &str, inputs: serde_json::Value) -> String {
-    json!({"signature": signature, "solution": solution, "inputs": inputs, "concepts": ["loops"]}).to_string()
+fn draft(signature: &str, inputs: serde_json::Value) -> String {
+    json!({"signature": signature, "idea": "See the name.", "inputs": inputs, "concepts": ["loops"]})
+        .to_string()
 }
 
 fn instruction(text: &str) -> String {
@@ -64,15 +66,28 @@ async fn derived_items_keep_what_execution_proves_and_drop_the_rest() {
             "draft",
             &[
                 // item 0 (python): kept; its go port is wrong twice.
-                draft("clamp_sum(xs: list[int], cap: int) -> int", CLAMP_PY, json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 2], [[-3, 8], 5], [[7], 7]])),
+                draft("clamp_sum(xs: list[int], cap: int) -> int", json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 2], [[-3, 8], 5], [[7], 7]])),
                 // item 1 (go): kept with its python port.
-                draft("count_above(xs: list[int], t: int) -> int", ABOVE_GO, json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 1], [[-3, 8], -5], [[7, 8, 9], 6]])),
+                draft("count_above(xs: list[int], t: int) -> int", json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 1], [[-3, 8], -5], [[7, 8, 9], 6]])),
                 // item 2 (python): the instruction talks about the solution.
-                draft("twice(x: int) -> int", "def twice(x):\n    return 2 * x\n", json!([[0], [1], [2], [-4], [10]])),
+                draft("twice(x: int) -> int", json!([[0], [1], [2], [-4], [10]])),
                 // item 3 (go): no fresh solve passes.
-                draft("triple(x: int) -> int", "package solution\n\nfunc Triple(x int) int {\n\treturn 3 * x\n}\n", json!([[0], [1], [2], [-4], [10]])),
+                draft("triple(x: int) -> int", json!([[0], [1], [2], [-4], [10]])),
                 // item 4 (python): the solution is the prompt's worked example.
-                draft("count_vowels(s: str) -> int", &python_example, json!([["hello"], [""], ["AEIOU xyz"], ["rhythm"], ["banana"]])),
+                draft("count_vowels(s: str) -> int", json!([["hello"], [""], ["AEIOU xyz"], ["rhythm"], ["banana"]])),
+                // item 5 (go): no case tells `>` from `>=` or 10 from 11: every mutant survives.
+                draft("is_big(x: int) -> bool", json!([[0], [5], [20], [30], [-1]])),
+            ],
+        )
+        .script(
+            "implementation",
+            &[
+                solution(CLAMP_PY),
+                solution(ABOVE_GO),
+                solution("def twice(x):\n    return 2 * x\n"),
+                solution("package solution\n\nfunc Triple(x int) int {\n\treturn 3 * x\n}\n"),
+                solution(&python_example),
+                solution("package solution\n\nfunc IsBig(x int) bool {\n\treturn x > 10\n}\n"),
             ],
         )
         .script(
@@ -110,8 +125,7 @@ async fn derived_items_keep_what_execution_proves_and_drop_the_rest() {
         CodeGenerator::new(&model, &prompts, &checker, &memory, seeds, Decontaminator::default(), settings)
             .unwrap();
     let mut sink = DatasetSink::open(dir.path()).unwrap();
-    let s =
-        generator.run(&mut sink, &mut |s| (s.items >= 5).then(|| "five items".to_string())).await.unwrap();
+    let s = generator.run(&mut sink, &mut |s| (s.items >= 6).then(|| "six items".to_string())).await.unwrap();
     drop(sink);
 
     let recs = records(dir.path());
@@ -133,6 +147,8 @@ async fn derived_items_keep_what_execution_proves_and_drop_the_rest() {
     assert_eq!(expected, vec![json!(9), json!(0), json!(0), json!(4), json!(2), json!(7)]);
     assert_eq!(clamp.verification.tests_run, Some(6));
     assert_eq!(clamp.verification.fresh_solve_tries, Some(1));
+    // `x > t` and `n := 0` mutated: the cases catch the constant, not `>=` (no x equals t).
+    assert_eq!((recs[1].verification.mutation_score, recs[1].verification.mutants), (Some(0.5), Some(2)));
     // One exercise, two languages, one family, the same cases.
     assert_eq!(recs[1].family, recs[2].family);
     assert_ne!(recs[0].family, recs[1].family);
@@ -151,6 +167,7 @@ async fn derived_items_keep_what_execution_proves_and_drop_the_rest() {
         ("python", "not_an_instruction"),
         ("go", "round_trip"),
         ("python", "prompt_copy"),
+        ("go", "mutation"),
     ] {
         assert!(stages.contains(&(want.0.to_string(), want.1.to_string())), "{want:?} not in {stages:?}");
     }
