@@ -350,13 +350,21 @@ fn write_fol(out: &mut String, fol: &crate::stats::FolStats) {
 }
 
 fn write_code(out: &mut String, code: &crate::stats::CodeStats) {
-    out.push_str("## Languages\n\n| language | kept | dropped | yield | dropped by stage |\n| --- | ---: | ---: | ---: | --- |\n");
+    out.push_str(
+        "## Languages\n\n| language | kept | dropped | yield | mutation score (min / median / max) | dropped by stage |\n| --- | ---: | ---: | ---: | ---: | --- |\n",
+    );
     for (lang, s) in &code.per_lang {
         let by_stage = join_counts(&s.dropped);
         let yield_rate = s.yield_rate.map(pct).unwrap_or_else(|| "–".into());
+        let m = &s.mutation_pct;
+        let mutation = if m.count == 0 {
+            "–".to_string()
+        } else {
+            format!("{:.2} / {:.2} / {:.2}", m.min as f64 / 100.0, m.p50 as f64 / 100.0, m.max as f64 / 100.0)
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {yield_rate} | {} |",
+            "| {} | {} | {} | {yield_rate} | {mutation} | {} |",
             cell(lang),
             s.kept,
             s.dropped_total,

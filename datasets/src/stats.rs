@@ -87,6 +87,8 @@ pub struct LangStats {
     /// kept / (kept + dropped).
     pub yield_rate: Option<f64>,
     pub runtime_ms: Distribution,
+    /// `verification.mutation_score` of the kept records that have one, in percent.
+    pub mutation_pct: Distribution,
 }
 
 /// Code samples.
@@ -254,6 +256,7 @@ struct CodeAcc {
     tests: Vec<u64>,
     lines: Vec<u64>,
     runtime: BTreeMap<String, Vec<u64>>,
+    mutation: BTreeMap<String, Vec<u64>>,
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -354,6 +357,9 @@ impl Accumulator {
         if v.pointer("/verification/passed").and_then(Value::as_bool) == Some(false) {
             acc.stats.not_passed += 1;
         }
+        if let Some(score) = v.pointer("/verification/mutation_score").and_then(Value::as_f64) {
+            acc.mutation.entry(lang.clone()).or_default().push((score * 100.0).round() as u64);
+        }
         if let Some(ms) = v.pointer("/verification/runtime_ms").and_then(Value::as_u64) {
             acc.runtime.entry(lang).or_default().push(ms);
         }
@@ -400,6 +406,9 @@ impl Accumulator {
                 entry.yield_rate = (tried > 0).then(|| entry.kept as f64 / tried as f64);
                 if let Some(ms) = acc.runtime.remove(lang) {
                     entry.runtime_ms = Distribution::of(ms);
+                }
+                if let Some(pct) = acc.mutation.remove(lang) {
+                    entry.mutation_pct = Distribution::of(pct);
                 }
             }
             let kept = acc.stats.records;

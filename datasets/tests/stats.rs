@@ -100,7 +100,7 @@ fn code_card_has_a_valid_header_and_the_numbers() {
         "| seed | 9 |",
         "| model | mock |",
         "deadbeef",
-        "| python | 3 | 2 | 60.0% | compile 1, tests 1 |",
+        "| python | 3 | 2 | 60.0% | – | compile 1, tests 1 |",
         "| vacuous_tests | 1 |",
         "Model tokens per kept sample: 2000.",
         "| stop reason | done |",
@@ -162,4 +162,21 @@ fn a_run_without_records_yet_summarizes_as_empty() {
     assert_eq!((s.records, s.failures.total), (0, 4));
     let card = card::render(&s, &RunInfo { generator: "code".into(), ..RunInfo::default() });
     assert!(card.contains("| tests | 2 |"), "{card}");
+}
+
+#[test]
+fn the_card_shows_mutation_scores_per_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = |lang: &str, score: f64| {
+        serde_json::json!({"id": format!("code-1-{score}"), "lang": lang, "instruction": "Write f.", "response": "",
+            "solution": "x", "tests": "y", "verification": {"compiled": true, "passed": true, "runtime_ms": 5,
+            "mutation_score": score}, "schema_version": 2})
+        .to_string()
+    };
+    let lines = [rec("go", 0.5), rec("go", 1.0), rec("go", 0.75), rec("rust", 0.9)].join("\n");
+    std::fs::write(dir.path().join("data.jsonl"), lines + "\n").unwrap();
+    let s = summarize(dir.path()).unwrap();
+    let card = card::render(&s, &RunInfo { generator: "code".into(), ..RunInfo::default() });
+    assert!(card.contains("| go | 3 | 0 | 100.0% | 0.50 / 0.75 / 1.00 |"), "{card}");
+    assert!(card.contains("| rust | 1 | 0 | 100.0% | 0.90 / 0.90 / 0.90 |"), "{card}");
 }
