@@ -50,6 +50,8 @@ pub struct Language {
     pub name: String,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// How prose writes the language's name (`C++`, `JavaScript`).
+    pub display: String,
     /// File name the solution is written to.
     pub source_file: String,
     /// File name the tests are written to.
@@ -202,6 +204,7 @@ mod tests {
         let one = r#"
 [[language]]
 name = "a"
+display = "A"
 aliases = ["x"]
 source_file = "a"
 test_file = "b"

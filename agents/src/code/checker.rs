@@ -90,6 +90,10 @@ pub trait Checker: Send + Sync {
     fn param_name(&self, _lang: &str, snake: &str) -> String {
         snake.to_string()
     }
+    /// How prose writes `lang`'s name.
+    fn display_name(&self, lang: &str) -> String {
+        lang.to_string()
+    }
     /// How the signature types read in `lang`, one line per type, for prompts.
     fn type_guide(&self, _lang: &str) -> Vec<String> {
         Vec::new()
@@ -218,6 +222,10 @@ impl Checker for SandboxChecker {
 
     fn param_name(&self, lang: &str, snake: &str) -> String {
         self.language(lang).map(|l| l.param_name(snake)).unwrap_or_else(|_| snake.to_string())
+    }
+
+    fn display_name(&self, lang: &str) -> String {
+        self.language(lang).map(|l| l.display.clone()).unwrap_or_else(|_| lang.to_string())
     }
 
     fn solution_rules(&self, lang: &str) -> String {

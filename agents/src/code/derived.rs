@@ -170,6 +170,11 @@ fn example_lines(entry: &str, cases: &[CallCase]) -> Vec<String> {
 /// by `to`'s spelling.
 fn renamed(checker: &dyn Checker, from: &str, to: &str, sig: &Signature, text: &str) -> String {
     let mut out = replace_word(text, &checker.entry_name(from, sig), &checker.entry_name(to, sig));
+    // "Create a Rust function" read by a Go programmer.
+    for (a, b) in [(checker.display_name(from), checker.display_name(to)), (from.to_string(), to.to_string())]
+    {
+        out = replace_word(&out, &a, &b);
+    }
     for p in &sig.params {
         out = replace_word(&out, &checker.param_name(from, &p.name), &checker.param_name(to, &p.name));
     }
@@ -308,6 +313,16 @@ pub(crate) async fn derive(
             return Ok(d);
         }
     };
+    // A pool example's function under its own name is a copy of our prompt, not an idea.
+    if topic.examples.iter().any(|e| e.signature.split('(').next() == Some(sig.name.as_str())) {
+        d.fail(
+            lang,
+            "propose",
+            "prompt_copy",
+            format!("`{}` is the answer form our prompt showed", sig.name),
+        );
+        return Ok(d);
+    }
     let inputs = usable_inputs(&sig, &draft.inputs);
     if inputs.len() < cases::MIN_CASES {
         d.fail(

@@ -94,7 +94,7 @@ async fn derived_items_keep_what_execution_proves_and_drop_the_rest() {
             "instruction",
             &[
                 instruction("Write a function `clamp_sum` that takes a list of integers xs and an integer cap and returns the sum of the numbers after lowering each one above cap to cap. An empty list gives 0. For example, clamp_sum([1, 5, 9], 4) returns 9."),
-                instruction("Write a function `CountAbove` that takes a slice of integers xs and an integer t and returns how many numbers in xs are greater than t. For example, CountAbove([1, 5, 9], 4) returns 2."),
+                instruction("Write a Go function `CountAbove` that takes a slice of integers xs and an integer t and returns how many numbers in xs are greater than t. For example, CountAbove([1, 5, 9], 4) returns 2."),
                 instruction("The solution is correct and passes the tests."),
                 instruction("Write a function `Triple` that takes an integer x and returns three times x. For example, Triple(2) returns 6."),
                 instruction("Write a function `count_vowels` that takes a string s and returns the number of letters in it that are vowels, upper or lower case. For example, count_vowels(\"banana\") returns 3."),
@@ -154,7 +154,8 @@ async fn derived_items_keep_what_execution_proves_and_drop_the_rest() {
     assert_ne!(recs[0].family, recs[1].family);
     assert_eq!(recs[1].cases, recs[2].cases);
     assert!(
-        recs[2].instruction.contains("count_above") && !recs[2].instruction.contains("CountAbove"),
+        recs[2].instruction.starts_with("Write a Python function `count_above`")
+            && !recs[2].instruction.contains("CountAbove"),
         "{}",
         recs[2].instruction
     );
