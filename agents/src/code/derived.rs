@@ -233,11 +233,18 @@ async fn ask_solution(
 
 /// One line on why a check failed.
 fn problem_of(exec: &Execution) -> String {
-    // A compiler's first error says most; otherwise the last line (an assertion, a panic).
-    let lines: Vec<&str> = exec.output_tail.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    // Our tests' own `case <i>: got …, want …` line says most, then a compiler's first
+    // error, else the last line (an assertion, a panic; not Node's version banner).
+    let lines: Vec<&str> = exec
+        .output_tail
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Node.js v"))
+        .collect();
+    let case = lines.iter().find(|l| l.starts_with("case ") || l.contains(": case "));
     let error =
         lines.iter().find(|l| l.starts_with("error") || l.contains(": error:") || l.contains("error TS"));
-    let last = error.or(lines.last()).copied().unwrap_or("");
+    let last = case.or(error).or(lines.last()).copied().unwrap_or("");
     let last: String = last.chars().take(200).collect();
     if !exec.compiled {
         format!("compile error: {last}")
@@ -766,6 +773,30 @@ mod tests {
             usable_inputs(&one, &[json!("a"), json!(["b"])]),
             vec![vec![json!("a")], vec![json!("b")]]
         );
+    }
+
+    #[test]
+    fn the_problem_line_is_the_failing_case_or_the_first_error() {
+        let exec = |compiled: bool, tail: &str| Execution {
+            passed: false,
+            compiled,
+            outcome: "failed".into(),
+            detail: "failed (exit 1)".into(),
+            runtime_ms: 1,
+            output_tail: tail.into(),
+            files: Default::default(),
+            commands: Vec::new(),
+            raw_check: Value::Null,
+        };
+        let go = "--- FAIL: TestCases (0.00s)\n    solution_test.go:61: case 2: got 3, want 4\nFAIL\n";
+        assert_eq!(
+            problem_of(&exec(true, go)),
+            "failed (exit 1): solution_test.go:61: case 2: got 3, want 4"
+        );
+        let node = "case 0: got 1, want 2\nError: 1 case(s) failed\n\nNode.js v20.20.2\n";
+        assert_eq!(problem_of(&exec(true, node)), "failed (exit 1): case 0: got 1, want 2");
+        let rustc = "error[E0425]: cannot find function `f`\n --> tests.rs:3\n\nFor more information about this error, try `rustc --explain E0425`.\n";
+        assert_eq!(problem_of(&exec(false, rustc)), "compile error: error[E0425]: cannot find function `f`");
     }
 
     #[test]
