@@ -246,7 +246,10 @@ impl<'a> CodeGenerator<'a> {
         target: u64,
         max_attempts: u64,
     ) -> Result<Option<String>, CodeError> {
-        if self.settings.protocol == Protocol::Derived {
+        // A language without call cases (bash takes stdin cases) proposes by discussion.
+        let langs = &self.settings.langs;
+        let proposer_lang = &langs[(local % langs.len() as u64) as usize];
+        if self.settings.protocol == Protocol::Derived && takes_call_cases(self.checker, proposer_lang) {
             return self.run_derived_item(sink, index, local, target, max_attempts).await;
         }
         let langs = &self.settings.langs;
@@ -870,6 +873,13 @@ impl<'a> CodeGenerator<'a> {
             schema_version: SCHEMA_VERSION,
         }
     }
+}
+
+/// Whether `lang` can implement a signature (a language of stdin cases cannot).
+fn takes_call_cases(checker: &dyn Checker, lang: &str) -> bool {
+    "f(x: int) -> int"
+        .parse::<sandbox::cases::Signature>()
+        .is_ok_and(|sig| checker.declaration(lang, &sig).is_ok())
 }
 
 fn candidate_repair_used(result: &Result<Verified, verify::Rejected>) -> bool {

@@ -183,3 +183,22 @@ async fn derived_items_keep_what_execution_proves_and_drop_the_rest() {
         assert!(checker.sandbox().replay(&check).unwrap().passed(), "{} does not replay", r.id);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_language_of_stdin_cases_proposes_by_discussion() {
+    let Some(sandbox) = sandbox_or_skip() else { return };
+    let model = RoleModel::new();
+    let checker = SandboxChecker::new(sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
+    let prompts = Prompts::embedded().unwrap();
+    let settings = CodeSettings::new(langs(&["bash", "python"]), 1);
+    let seeds = SeedBank::built_in(&settings.langs);
+    let mut generator =
+        CodeGenerator::new(&model, &prompts, &checker, &memory, seeds, Decontaminator::default(), settings)
+            .unwrap();
+    let mut sink = DatasetSink::open(dir.path()).unwrap();
+    generator.run(&mut sink, &mut |s| (s.items >= 1).then(|| "one item".to_string())).await.unwrap();
+    let roles = model.roles();
+    assert!(roles.iter().any(|r| r == "propose") && !roles.iter().any(|r| r == "draft"), "{roles:?}");
+}
