@@ -54,10 +54,8 @@ fn installed(lang: &Language) -> bool {
     if lang.detect_toolchain().is_some() {
         return true;
     }
-    let require = std::env::var("GEN_REQUIRE_ALL").is_ok_and(|v| v == "1")
-        || std::env::var_os("SANDBOX_REQUIRE_TOOLCHAINS").is_some();
     assert!(
-        !require,
+        !common::require_all(),
         "GEN_REQUIRE_ALL: the {} toolchain is missing (`{}`)",
         lang.name,
         lang.detect.join(" ")

@@ -84,7 +84,7 @@ fn unsafe_mode_is_explicit_and_still_runs_checks() {
 /// would keep: it passes its tests, and the tests fail against the stub.
 #[test]
 fn every_installed_language_has_an_example_that_passes_and_is_not_vacuous() {
-    let require = std::env::var_os("SANDBOX_REQUIRE_TOOLCHAINS").is_some();
+    let require = common::require_all();
     let registry = sandbox::Registry::builtin();
     let mut langs = Vec::new();
     for lang in registry.languages() {
@@ -134,11 +134,7 @@ fn probes_turn_returned_values_into_tests_that_hold() {
     let mut probed = 0;
     for lang in registry.languages().iter().filter(|l| l.can_probe()) {
         if lang.detect_toolchain().is_none() {
-            assert!(
-                std::env::var_os("SANDBOX_REQUIRE_TOOLCHAINS").is_none(),
-                "toolchain for {} missing",
-                lang.name
-            );
+            assert!(!common::require_all(), "GEN_REQUIRE_ALL: toolchain for {} missing", lang.name);
             continue;
         }
         let ex = lang.example.as_ref().unwrap();

@@ -44,11 +44,17 @@ pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// Whether a missing toolchain or tool fails the test instead of skipping it
+/// (`GEN_REQUIRE_ALL=1`, set by `scripts/test`).
+pub fn require_all() -> bool {
+    std::env::var("GEN_REQUIRE_ALL").is_ok_and(|v| v == "1")
+}
+
 /// Every case of every language whose toolchain is installed; missing toolchains are
-/// printed and skipped (set SANDBOX_REQUIRE_TOOLCHAINS=1 to make them an error).
+/// printed and skipped (an error under GEN_REQUIRE_ALL=1).
 pub fn load_cases(filter: impl Fn(&str) -> bool) -> Vec<Case> {
     let reg = Registry::builtin();
-    let require = std::env::var_os("SANDBOX_REQUIRE_TOOLCHAINS").is_some();
+    let require = require_all();
     let mut cases = Vec::new();
     let mut langs: Vec<_> = std::fs::read_dir(fixtures_dir()).unwrap().map(|e| e.unwrap().path()).collect();
     langs.sort();

@@ -9,7 +9,8 @@ use super::*;
 use crate::code::checker::SandboxChecker;
 use serde_json::json;
 
-fn require_all() -> bool {
+/// Whether a missing prerequisite fails the test (`GEN_REQUIRE_ALL=1`, set by `scripts/test`).
+pub(super) fn require_all() -> bool {
     std::env::var("GEN_REQUIRE_ALL").is_ok_and(|v| v == "1")
 }
 

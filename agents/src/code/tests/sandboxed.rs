@@ -12,6 +12,7 @@ fn sandbox_or_skip() -> Option<sandbox::Sandbox> {
     match sandbox::Sandbox::new(sandbox::SandboxOptions { parallelism: 2, ..Default::default() }) {
         Ok(s) => Some(s),
         Err(e) => {
+            assert!(!super::derived::require_all(), "GEN_REQUIRE_ALL: the sandbox is not usable here ({e})");
             eprintln!("SKIPPED: the sandbox is not usable here ({e}); this test needs bwrap");
             None
         }
