@@ -1,7 +1,15 @@
 //! Observability: tracing subscriber setup and progress bars (terminal only).
 
 use std::io::IsTerminal;
+use tracing_log::AsLog;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
+
+/// Crates whose `log` records never reach the subscriber. The z3 crate logs every AST it
+/// drops at debug level: noise at `-vv`, and fatal when the drop is a worker thread's
+/// thread-local Z3 engine going away after tracing's own thread-locals (a logging call
+/// that panics inside a destructor aborts the process).
+const SILENT_LOG_CRATES: [&str; 1] = ["z3"];
 
 pub fn init_tracing(verbose: u8, json: bool) {
     // llama.cpp's own log (model loading, tokenizer quirks) is ours to summarise: what
@@ -13,14 +21,19 @@ pub fn init_tracing(verbose: u8, json: bool) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let max = filter.max_level_hint().unwrap_or(LevelFilter::TRACE);
+    let log_bridge = SILENT_LOG_CRATES
+        .iter()
+        .fold(tracing_log::LogTracer::builder().with_max_level(max.as_log()), |b, c| b.ignore_crate(*c));
+    // A second call (tests in one process) finds a logger already set: keep the first.
+    let _ = log_bridge.init();
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
+    let _ = if json {
+        tracing::subscriber::set_global_default(builder.json().finish())
     } else {
-        builder.with_ansi(std::io::stderr().is_terminal()).init();
-    }
+        tracing::subscriber::set_global_default(builder.with_ansi(std::io::stderr().is_terminal()).finish())
+    };
 }
-
 /// A progress bar on a terminal; hidden otherwise (tracing logs carry progress then).
 pub fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {

@@ -4,48 +4,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use llm::mock_server::{MockServer, MockServerConfig};
+mod common;
+
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-const TOPICS: &[(&str, &str, &str)] = &[
-    ("double", "x * 2", "Write a function double(x) that returns twice x."),
-    ("square", "x * x", "Write a function square(x) that returns x squared."),
-    ("negate", "-x", "Write a function negate(x) that returns the negation of x."),
-    ("succ", "x + 1", "Write a function succ(x) that returns x plus one."),
-    ("halve", "x // 2", "Write a function halve(x) that returns x divided by two, rounded down."),
-];
-
-/// The derived protocol's answers: a draft (signature, solution, inputs), the instruction
-/// written from it, and a fresh solve that passes (the solution again).
-fn answer(title: &str, prompt: &str, counter: &AtomicUsize) -> String {
-    let topic = |name: &str| TOPICS.iter().position(|(n, _, _)| name == *n);
-    match title {
-        "draft" => {
-            let (name, body, _) = TOPICS[counter.fetch_add(1, Ordering::SeqCst) % TOPICS.len()];
-            serde_json::json!({
-                "signature": format!("{name}(x: int) -> int"),
-                "idea": format!("Returns {body}."),
-                "inputs": [[0], [3], [-4], [7], [10]],
-                "concepts": ["arithmetic"],
-            })
-            .to_string()
-        }
-        "instruction" => {
-            let entry = prompt.split("named `").nth(1).and_then(|r| r.split('`').next()).unwrap_or("");
-            let (_, _, instruction) = TOPICS[topic(entry).unwrap_or(0)];
-            serde_json::json!({"instruction": instruction, "explanation": "One expression."}).to_string()
-        }
-        "solution" | "implementation" => {
-            let decl =
-                prompt.split("define exactly: `def ").nth(1).and_then(|r| r.split('(').next()).unwrap_or("");
-            let (name, body, _) = TOPICS[topic(decl).unwrap_or(0)];
-            serde_json::json!({"solution": format!("def {name}(x):\n    return {body}\n")}).to_string()
-        }
-        _ => r#"{"merits": ["small tasks"], "faults": [], "advice": "keep going"}"#.into(),
-    }
-}
 
 #[test]
 fn gen_code_on_an_openai_endpoint_keeps_samples_that_replay() {
@@ -57,14 +18,8 @@ fn gen_code_on_an_openai_endpoint_keeps_samples_that_replay() {
         eprintln!("SKIPPED: the sandbox (bwrap) is not usable here");
         return;
     }
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let counter = Arc::new(AtomicUsize::new(0));
-    let c = counter.clone();
-    let cfg = MockServerConfig::default().with_responder(move |req| {
-        let prompt: String = req.messages.iter().map(|m| m.content.as_str()).collect();
-        answer(req.json_schema.as_ref().and_then(|s| s["title"].as_str()).unwrap_or(""), &prompt, &c)
-    });
-    let server = runtime.block_on(MockServer::start(cfg)).unwrap();
+    let server = common::code_server();
+    let server = &server.server;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("code");
     let run = Command::new(env!("CARGO_BIN_EXE_gen"))

@@ -1,17 +1,24 @@
 # Shared by scripts/e2e/*.sh (sourced, not run): locating the `gen` binary.
 # GEN=/path/to/gen overrides; otherwise the debug build in CARGO_TARGET_DIR (or target/),
-# built if missing or stale (cheap after `cargo test`, which builds the same profile).
+# built if missing or stale.
 e2e_say() { printf '\033[1m[e2e %s]\033[0m %s\n' "${E2E_NAME:-}" "$*" >&2; }
+
+# The binaries and examples of the whole workspace, with the feature set `cargo test
+# --workspace` resolves, so after the tests this is seconds. (A `-p llm` or `-p gen-cli`
+# build resolves other features and rebuilt dependencies, llama.cpp among them: minutes.)
+e2e_build() {
+  cargo build -q --workspace --bins --examples --locked >&2 || {
+    e2e_say "cannot build gen and the mock server (cargo build --workspace --bins --examples failed)"
+    return 1
+  }
+}
 
 e2e_gen() {
   if [ -n "${GEN:-}" ]; then
     printf '%s\n' "$GEN"
     return
   fi
-  cargo build -q -p gen-cli --locked >&2 || {
-    e2e_say "cannot build gen (cargo build -p gen-cli failed)"
-    return 1
-  }
+  e2e_build || return 1
   printf '%s\n' "${CARGO_TARGET_DIR:-target}/debug/gen"
 }
 
@@ -29,12 +36,7 @@ e2e_mock_server() {
   local log=$1
   shift
   local exe="${CARGO_TARGET_DIR:-target}/debug/examples/mock_server"
-  # Without the default `local` feature: the server needs no llama.cpp (a build of it
-  # with other features would be one more long llama.cpp build).
-  cargo build -q -p llm --no-default-features --features mock-server --example mock_server --locked >&2 || {
-    e2e_say "cannot build the mock server (cargo build -p llm --example mock_server failed)"
-    return 1
-  }
+  e2e_build || return 1
   "$exe" --port 0 "$@" >"$log" 2>&1 &
   echo $! >"$log.pid"
   local _
