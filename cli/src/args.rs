@@ -160,7 +160,8 @@ pub struct FolArgs {
     /// Also write one SMT-LIB 2 file per problem into DIR.
     #[arg(long, value_name = "DIR")]
     pub smtlib: Option<PathBuf>,
-    /// Extra output form: `instruct`, `chat`, `alpaca`, `parquet` (comma-separated).
+    /// Extra output form: `instruct`, `chat`, `alpaca`, `parquet`, `proverqa` (ProverQA's
+    /// own JSON file, for its tools) (comma-separated).
     #[arg(long)]
     pub format: Option<String>,
 }

@@ -459,7 +459,8 @@ pub fn resolve_fol(raw: &FolArgs, file: &FileConfig) -> Result<FolConfig, Config
         "llm" => true,
         other => return Err(invalid("--narrator", format!("must be `template` or `llm`, got {other:?}"))),
     };
-    let formats = split_formats(raw.format.as_deref(), &["instruct", "chat", "alpaca", "parquet"])?;
+    let formats =
+        split_formats(raw.format.as_deref(), &["instruct", "chat", "alpaca", "parquet", "proverqa"])?;
     Ok(FolConfig {
         run: resolve_run(&raw.run, &file.run, "out/fol", 100)?,
         model: resolve_model(&raw.model, &file.model)?,

@@ -1,6 +1,7 @@
 //! Extra output forms written next to a run's JSONL: Parquet (same rows, for pandas,
 //! DuckDB, Spark), and the two shapes trainers read — chat (`{"messages": [...]}`) and
-//! alpaca (`{"instruction", "input", "output"}`) — for both FOL and code records.
+//! alpaca (`{"instruction", "input", "output"}`) — for both FOL and code records; and for
+//! FOL, ProverQA's own file (a JSON array of its eight keys) for ProverQA's tools.
 //!
 //! Everything here works on `serde_json::Value` rows, so it exports any version of the
 //! record schema (and ProverQA files we did not write) without a round trip through the
@@ -33,6 +34,11 @@ pub enum ExportFormat {
     /// `<name>.alpaca.jsonl`: `{"id", "instruction", "input", "output"}`. `instruct` is
     /// accepted as another name for it.
     Alpaca,
+    /// `<name>.proverqa.json`: FOL records as ProverQA ships them, a JSON array of objects
+    /// with exactly `id` (the row's position, an integer as in ProverQA), `options`,
+    /// `answer`, `question`, `reasoning`, `context` (one string), `nl2fol` and
+    /// `conclusion_fol`.
+    ProverQa,
 }
 
 impl ExportFormat {
@@ -56,6 +62,7 @@ impl ExportFormat {
             ExportFormat::Parquet => format!("{stem}.parquet"),
             ExportFormat::Chat => format!("{stem}.chat.jsonl"),
             ExportFormat::Alpaca => format!("{stem}.alpaca.jsonl"),
+            ExportFormat::ProverQa => format!("{stem}.proverqa.json"),
         };
         jsonl.with_file_name(name)
     }
@@ -69,6 +76,7 @@ impl FromStr for ExportFormat {
             "parquet" => Ok(ExportFormat::Parquet),
             "chat" | "messages" => Ok(ExportFormat::Chat),
             "alpaca" | "instruct" => Ok(ExportFormat::Alpaca),
+            "proverqa" => Ok(ExportFormat::ProverQa),
             _ => Err(ExportError::UnknownFormat(s.to_string())),
         }
     }
@@ -77,7 +85,7 @@ impl FromStr for ExportFormat {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExportError {
-    #[error("unknown export format `{0}`: use parquet, chat or alpaca (instruct), comma-separated")]
+    #[error("unknown export format `{0}`: use parquet, chat, alpaca (instruct) or proverqa, comma-separated")]
     UnknownFormat(String),
     #[error("{path}: {source}")]
     Io {
@@ -137,6 +145,7 @@ pub fn export_file(jsonl: &Path, formats: &[ExportFormat]) -> Result<Vec<ExportR
             match format {
                 ExportFormat::Parquet => write_parquet(jsonl, &out),
                 ExportFormat::Chat | ExportFormat::Alpaca => write_converted(jsonl, &out, format),
+                ExportFormat::ProverQa => write_proverqa(jsonl, &out),
             }
         })
         .collect()
@@ -198,6 +207,60 @@ fn fol_parts(row: &Value) -> (String, String, String) {
         output = format!("The correct option is: {answer}.");
     }
     (question, format!("Context:\n{}", context.join("\n")), output)
+}
+
+/// The keys of a ProverQA problem, in ProverQA's order.
+pub const PROVERQA_KEYS: [&str; 8] =
+    ["id", "options", "answer", "question", "reasoning", "context", "nl2fol", "conclusion_fol"];
+
+/// ProverQA's form of a FOL row (its eight keys, `id` = `position`), or `None` if the row
+/// is not a FOL record.
+pub fn proverqa_row(row: &Value, position: usize) -> Option<Value> {
+    if RecordKind::of(row)? != RecordKind::Fol {
+        return None;
+    }
+    let context = match row.get("context") {
+        Some(Value::Array(items)) => {
+            items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(crate::CONTEXT_SEPARATOR)
+        }
+        _ => text(row, "context"),
+    };
+    let mut out = Map::new();
+    for key in PROVERQA_KEYS {
+        let value = match key {
+            "id" => json!(position),
+            "context" => json!(context),
+            "options" => row.get(key).cloned().unwrap_or_else(|| json!(crate::Label::options())),
+            "nl2fol" => row.get(key).cloned().unwrap_or_else(|| json!({})),
+            _ => json!(text(row, key)),
+        };
+        out.insert(key.to_string(), value);
+    }
+    Some(Value::Object(out))
+}
+
+/// Writes ProverQA's file: a JSON array, one problem per line.
+fn write_proverqa(jsonl: &Path, out: &Path) -> Result<ExportReport, ExportError> {
+    let io = |source| ExportError::Io { path: out.to_path_buf(), source };
+    let tmp = out.with_extension("json.tmp");
+    let mut w = BufWriter::new(File::create(&tmp).map_err(io)?);
+    let (mut rows, mut skipped) = (0, 0);
+    w.write_all(b"[").map_err(io)?;
+    for_each_row(jsonl, |map| {
+        match proverqa_row(&Value::Object(map), rows) {
+            Some(v) => {
+                w.write_all(if rows == 0 { b"\n" } else { b",\n" }).map_err(io)?;
+                serde_json::to_writer(&mut w, &v).map_err(|e| io(e.into()))?;
+                rows += 1;
+            }
+            None => skipped += 1,
+        }
+        Ok(())
+    })?;
+    w.write_all(b"\n]\n").map_err(io)?;
+    w.into_inner().map_err(|e| io(e.into_error()))?.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, out).map_err(io)?;
+    Ok(ExportReport { format: ExportFormat::ProverQa, path: out.to_path_buf(), rows, skipped })
 }
 
 fn code_answer(row: &Value) -> String {

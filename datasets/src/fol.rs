@@ -62,10 +62,11 @@ pub struct FolRecord {
     /// ProverQA's "fact1: … rule: … conclusion: …" blocks ending "The correct option is: X.".
     #[serde(default)]
     pub reasoning: String,
-    /// One sentence per premise, chain and distractors shuffled together. ProverQA writes
-    /// one string; that reads as a single-element list.
+    /// The premises' sentences, chain and distractors shuffled together, in one string
+    /// joined by a space as ProverQA writes it (`meta.narration` keeps them as a list).
+    /// A list, as schema version 2 wrote it, reads joined.
     #[serde(default, deserialize_with = "de_context")]
-    pub context: Vec<String>,
+    pub context: String,
     /// Each context sentence mapped to its FOL, in context order (the conclusion is not
     /// here: `gen verify` reads every entry as a premise).
     #[serde(default)]
@@ -90,7 +91,7 @@ impl Default for FolRecord {
             answer: String::new(),
             question: String::new(),
             reasoning: String::new(),
-            context: Vec::new(),
+            context: String::new(),
             nl2fol: Nl2Fol::default(),
             conclusion: String::new(),
             conclusion_fol: String::new(),
@@ -121,7 +122,8 @@ pub struct FolMeta {
     /// The FOL of the premises that are distractors (not needed by the proof).
     #[serde(default)]
     pub distractors: Vec<String>,
-    /// One entry per context sentence: how its words were tied to its FOL.
+    /// One entry per premise, in context order: its sentence, its FOL and how the two were
+    /// tied. Unlike `nl2fol` (keyed by sentence), a repeated sentence keeps its entry.
     #[serde(default)]
     pub narration: Vec<Narration>,
     /// The work item's own seed (derived from the run seed and the item index).
@@ -152,7 +154,8 @@ pub struct ProofStep {
     /// The rule shape, e.g. `A→B` or `(A∧B)→C`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
-    /// Z3's verdict on this step, e.g. `proved`.
+    /// What Z3 answered at generation on whether the premises entail the conclusion:
+    /// `proved` or `not_entailed` (see `provers::skeleton::StepVerdict`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
 }

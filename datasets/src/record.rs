@@ -7,7 +7,10 @@ use serde_json::{Map, Value};
 
 /// Version of the record schemas in this crate (see `datasets/SCHEMA.md`). Bump it when a
 /// field changes meaning or type; adding an optional field does not need a bump.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// Between the sentences of a FOL record's one-string `context`, as in ProverQA.
+pub const CONTEXT_SEPARATOR: &str = " ";
 
 /// A record with a unique id: the writer refuses to write an id twice.
 pub trait HasId {
@@ -166,23 +169,24 @@ pub(crate) fn de_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String
     }
 }
 
-/// `context` is a list of sentences; ProverQA's single string reads as one element.
-pub(crate) fn de_context<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+/// `context` is one string, as ProverQA writes it. A list of sentences (schema version 2
+/// and earlier) reads joined by [`CONTEXT_SEPARATOR`].
+pub(crate) fn de_context<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     struct Context;
     impl<'de> Visitor<'de> for Context {
-        type Value = Vec<String>;
+        type Value = String;
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a list of sentences or one string")
+            f.write_str("one string or a list of sentences")
         }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<String>, E> {
-            Ok(vec![v.to_string()])
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_string())
         }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
-            let mut out = Vec::new();
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<String, A::Error> {
+            let mut out: Vec<String> = Vec::new();
             while let Some(s) = seq.next_element::<String>()? {
                 out.push(s);
             }
-            Ok(out)
+            Ok(out.join(CONTEXT_SEPARATOR))
         }
     }
     deserializer.deserialize_any(Context)

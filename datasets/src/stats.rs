@@ -314,17 +314,13 @@ impl Accumulator {
         let depth = v.pointer("/meta/depth").and_then(Value::as_u64).unwrap_or(0);
         let depth = u32::try_from(depth).unwrap_or(u32::MAX);
         *acc.stats.label_by_depth.entry(depth).or_default().entry(label).or_default() += 1;
-        let premises = len_at(v, &["context"]).or_else(|| len_at(v, &["premises"]));
-        let premises = match (premises, v.get("context")) {
-            // ProverQA's one-string context: count its sentences through nl2fol.
-            (Some(1), _) | (None, Some(Value::String(_))) => v
-                .get("nl2fol")
-                .and_then(Value::as_object)
-                .map(|m| m.len() as u64)
-                .filter(|&n| n > 0)
-                .or(premises),
-            (p, _) => p,
-        };
+        // Our records list their premises in meta.narration; ProverQA's one-string context
+        // is counted through nl2fol; FOLIO lists `premises`.
+        let premises = len_at(v, &["meta", "narration"])
+            .filter(|&n| n > 0)
+            .or_else(|| v.get("nl2fol").and_then(Value::as_object).map(|m| m.len() as u64).filter(|&n| n > 0))
+            .or_else(|| len_at(v, &["context"]))
+            .or_else(|| len_at(v, &["premises"]));
         if let Some(p) = premises {
             acc.premises.push(p);
         }

@@ -25,7 +25,7 @@ fn a_proverqa_line_reads_as_a_fol_record() {
         "nl2fol": {"Bo is blue.": "Blue(bo)", "Al is red.": "Red(al)"}, "conclusion_fol": "Red(bo)"}"#;
     let rec: FolRecord = serde_json::from_str(line).unwrap();
     assert_eq!(rec.id, "12");
-    assert_eq!(rec.context, vec!["Bo is blue. Al is red.".to_string()]);
+    assert_eq!(rec.context, "Bo is blue. Al is red.");
     assert_eq!(rec.nl2fol.len(), 2);
     assert_eq!(rec.schema_version, 0, "not written by us");
     assert_eq!(rec.meta.label, None);

@@ -138,7 +138,7 @@ pub fn assemble(
             premises: step.premises().iter().map(ToString::to_string).collect(),
             conclusion: step.conclusion.to_string(),
             rule: Some(step.shape.pattern().to_string()),
-            verdict: Some("proved".into()),
+            verdict: step.verdict.map(|v| v.as_str().to_string()),
         });
     }
     if let (Some(w), true) = (&sk.withheld, sk.checks.withheld_open) {
@@ -187,7 +187,7 @@ pub fn assemble(
             "Based on the above information, is the following statement true, false, or uncertain? {conclusion}"
         ),
         reasoning: blocks.join("\n\n"),
-        context,
+        context: context.join(datasets::CONTEXT_SEPARATOR),
         nl2fol,
         conclusion,
         conclusion_fol: sk.conclusion.to_string(),

@@ -135,7 +135,9 @@ fn template_records_reverify_and_read_like_proverqa() {
             "Based on the above information, is the following statement true, false, or uncertain? "
         ));
         assert!(r.reasoning.ends_with(&format!("The correct option is: {}.", r.answer)), "{}", r.reasoning);
-        assert_eq!(r.context.len(), r.nl2fol.len());
+        assert_eq!(r.meta.narration.len(), r.nl2fol.len());
+        let sentences: Vec<&str> = r.meta.narration.iter().map(|n| n.sentence.as_str()).collect();
+        assert_eq!(r.context, sentences.join(" "), "the context joins the premises in order");
         assert!(r.meta.narration.iter().all(|n| n.verified_by == verified_by::TEMPLATE));
         if label != Label::Uncertain {
             assert_eq!(r.meta.steps.len(), 1 + i);

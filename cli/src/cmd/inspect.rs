@@ -384,11 +384,18 @@ pub(crate) fn render_record(r: &Value) -> String {
         let _ = writeln!(out, "── {id} · {label}{}", depth.unwrap_or_default());
         let narration = r.pointer("/meta/narration").and_then(Value::as_array);
         out.push_str("  context:\n");
-        let context: Vec<&str> = match r.get("context") {
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-            Some(Value::String(s)) => vec![s.as_str()],
-            _ => Vec::new(),
-        };
+        // The premises one per line: from meta.narration (ours, in context order), else
+        // nl2fol's keys (ProverQA), else the context as written.
+        let from_narration: Option<Vec<&str>> =
+            narration.map(|n| n.iter().filter_map(|e| e.get("sentence").and_then(Value::as_str)).collect());
+        let context: Vec<&str> =
+            match (from_narration, r.get("nl2fol").and_then(Value::as_object), r.get("context")) {
+                (Some(n), _, _) if !n.is_empty() => n,
+                (_, Some(m), _) if !m.is_empty() => m.keys().map(String::as_str).collect(),
+                (_, _, Some(Value::Array(a))) => a.iter().filter_map(Value::as_str).collect(),
+                (_, _, Some(Value::String(s))) => vec![s.as_str()],
+                _ => Vec::new(),
+            };
         for (i, sentence) in context.iter().enumerate() {
             let fol = r.get("nl2fol").and_then(|m| m.get(*sentence)).and_then(Value::as_str);
             let how = narration

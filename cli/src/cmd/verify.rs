@@ -2,7 +2,7 @@
 
 use crate::args::VerifyArgs;
 use crate::config::ConfigError;
-use provers::verify::{Finding, VerifyError, VerifyOptions, VerifySummary, verify_file};
+use provers::verify::{ClaimCounts, Finding, VerifyError, VerifyOptions, VerifySummary, verify_file};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::ExitCode;
@@ -38,6 +38,16 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         let shown = path.display();
         for row in &report.rows {
             let id = row.id.as_deref().map(|i| format!(" [{i}]")).unwrap_or_default();
+            for c in &row.claims {
+                let item = c.item.map(|i| format!(" #{i}")).unwrap_or_default();
+                let claim = serde_json::to_value(c.claim).ok().and_then(|v| v.as_str().map(str::to_string));
+                println!(
+                    "{shown}:{}{id}: CLAIM FAILS ({}{item}): {}",
+                    row.line,
+                    claim.unwrap_or_default(),
+                    c.detail
+                );
+            }
             let what = match &row.finding {
                 Finding::Agree { .. } => continue,
                 Finding::Disagree { expected, proven } => {
@@ -65,6 +75,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             secs,
             s.total as f64 / secs.max(1e-9)
         );
+        print_claims(&s.claims);
         total.add(s);
     }
     if args.files.len() > 1 {
@@ -79,11 +90,30 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             started.elapsed().as_secs_f64()
         );
     }
+    if args.files.len() > 1 {
+        print_claims(&total.claims);
+    }
     println!("z3 {}", provers::z3_version());
     if args.json {
         println!("{}", serde_json::to_string(&total)?);
     }
     Ok(if total.all_agree() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The claims line, for files whose rows carry `gen fol`'s `meta`.
+fn print_claims(c: &ClaimCounts) {
+    if c.steps.checked + c.depth.checked + c.distractors.checked == 0 {
+        return;
+    }
+    let part = |name: &str, n: &provers::verify::ClaimCount| {
+        format!("{name} {}/{} re-proven", n.checked - n.failed, n.checked)
+    };
+    println!(
+        "  claims: {}, {}, {}",
+        part("steps", &c.steps),
+        part("depth", &c.depth),
+        part("distractors", &c.distractors)
+    );
 }
 
 /// A `gen code` dataset: its records carry a replayable sandbox `check`.

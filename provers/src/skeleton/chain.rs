@@ -228,13 +228,21 @@ impl Draft {
                     rule: rule.formula.clone(),
                     shape: rule.shape,
                     conclusion: self.fact(n),
+                    verdict: None,
                 });
             }
         }
         steps
     }
 
-    pub fn into_skeleton(self, conclusion: Formula, label: Label, checks: Checks) -> Skeleton {
+    /// `steps` are [`Draft::steps`] with Z3's verdicts.
+    pub fn into_skeleton(
+        self,
+        conclusion: Formula,
+        label: Label,
+        checks: Checks,
+        steps: Vec<ProofStep>,
+    ) -> Skeleton {
         Skeleton {
             subject: self.subject.clone(),
             premises: self.premises(),
@@ -242,7 +250,7 @@ impl Draft {
             conclusion,
             label,
             depth: self.depth,
-            steps: self.steps(),
+            steps,
             withheld: self.withheld.map(|w| self.fact(w)),
             checks,
         }

@@ -2,19 +2,20 @@
 //! necessity of every chain rule (which makes the depth the shortest proof's length).
 
 use super::chain::Draft;
-use super::{Checks, SkeletonError, query};
+use super::{Checks, ProofStep, SkeletonError, StepVerdict, query};
 use crate::ast::Formula;
 use crate::prover::{Label, Prover, ProverError};
 
-/// `Ok(Ok(checks))` when every check passed, `Ok(Err(why))` when Z3 refuted the
-/// construction (the caller tries another), `Err` when Z3 itself failed.
+/// `Ok(Ok((checks, steps)))` when every check passed, with the proof steps carrying Z3's
+/// verdicts; `Ok(Err(why))` when Z3 refuted the construction (the caller tries another);
+/// `Err` when Z3 itself failed.
 pub(crate) fn prove(
     d: &Draft,
     conclusion: &Formula,
     want: Label,
     prover: &Prover,
     queries: &mut u32,
-) -> Result<Result<Checks, String>, SkeletonError> {
+) -> Result<Result<(Checks, Vec<ProofStep>), String>, SkeletonError> {
     let premises: Vec<Formula> = d.premises().into_iter().map(|p| p.formula).collect();
     let label = match query(queries, || prover.label(&premises, conclusion)) {
         Ok(l) => l,
@@ -57,15 +58,17 @@ pub(crate) fn prove(
         }
     }
 
-    let steps = d.steps();
+    let mut steps = d.steps();
     if matches!(want, Label::True | Label::False) && steps.len() != d.depth as usize {
         return Ok(Err(format!("{} proof steps for depth {}", steps.len(), d.depth)));
     }
-    for step in &steps {
-        if !query(queries, || prover.entails(&step.premises(), &step.conclusion))? {
+    for step in &mut steps {
+        let verdict = StepVerdict::of(query(queries, || prover.entails(&step.premises(), &step.conclusion))?);
+        step.verdict = Some(verdict);
+        if verdict != StepVerdict::Proved {
             return Ok(Err(format!("step to {} is not entailed by its premises", step.conclusion)));
         }
         checks.steps_entailed += 1;
     }
-    Ok(Ok(checks))
+    Ok(Ok((checks, steps)))
 }

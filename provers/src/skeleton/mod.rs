@@ -111,6 +111,33 @@ pub struct ProofStep {
     pub rule: Formula,
     pub shape: Shape,
     pub conclusion: Formula,
+    /// What Z3 answered when asked whether the premises entail the conclusion; `None`
+    /// until the step is checked.
+    pub verdict: Option<StepVerdict>,
+}
+
+/// Z3's answer on one proof step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepVerdict {
+    /// The premises entail the conclusion (premises ∧ ¬conclusion is unsat).
+    Proved,
+    /// They do not (a counter-model exists).
+    NotEntailed,
+}
+
+impl StepVerdict {
+    pub fn of(entailed: bool) -> StepVerdict {
+        if entailed { StepVerdict::Proved } else { StepVerdict::NotEntailed }
+    }
+
+    /// The word stored in a record's `meta.steps[].verdict`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepVerdict::Proved => "proved",
+            StepVerdict::NotEntailed => "not_entailed",
+        }
+    }
 }
 
 impl ProofStep {
@@ -215,10 +242,10 @@ pub fn generate(
         distract::add(&mut draft, spec.distractors, prover, &mut rng, &mut queries)?;
         let conclusion = chain::choose_conclusion(&mut draft, spec.label, &mut rng);
         match check::prove(&draft, &conclusion, spec.label, prover, &mut queries)? {
-            Ok(mut checks) => {
+            Ok((mut checks, steps)) => {
                 checks.queries = queries;
                 checks.attempts = attempt;
-                return Ok(draft.into_skeleton(conclusion, spec.label, checks));
+                return Ok(draft.into_skeleton(conclusion, spec.label, checks, steps));
             }
             Err(why) => last = why,
         }
