@@ -332,6 +332,24 @@ fn write_fol(out: &mut String, fol: &crate::stats::FolStats) {
     }
     let totals: Vec<String> = labels.iter().map(|l| fol.labels[*l].to_string()).collect();
     let _ = writeln!(out, "| all | {} | {} |\n", totals.join(" | "), fol.records);
+    if !fol.label_by_conclusion_form.is_empty() {
+        out.push_str(
+            "Labels by the conclusion's surface form (a form whose shares are far from a third gives the answer away):\n\n",
+        );
+        let _ = writeln!(
+            out,
+            "| conclusion | {} | total |\n| --- |{} ---: |",
+            labels.iter().map(|l| cell(l)).collect::<Vec<_>>().join(" | "),
+            " ---: |".repeat(labels.len())
+        );
+        for (form, row) in &fol.label_by_conclusion_form {
+            let n: u64 = row.values().sum();
+            let shares: Vec<String> =
+                labels.iter().map(|l| ratio(row.get(*l).copied().unwrap_or(0), n)).collect();
+            let _ = writeln!(out, "| {form} | {} | {n} |", shares.join(" | "));
+        }
+        out.push('\n');
+    }
     out.push_str(
         "| per problem | min | median | p90 | max | mean |\n| --- | ---: | ---: | ---: | ---: | ---: |\n",
     );

@@ -55,6 +55,18 @@ impl Distribution {
     }
 }
 
+/// The surface form of a conclusion: an atom or a compound (∧ ∨ ⊕), with or without a
+/// negation.
+pub fn conclusion_form(fol: &str) -> &'static str {
+    let compound = fol.contains(['∧', '∨', '⊕']);
+    match (compound, fol.contains('¬')) {
+        (false, false) => "atom, positive",
+        (false, true) => "atom, negated",
+        (true, false) => "compound, positive",
+        (true, true) => "compound, negated",
+    }
+}
+
 /// FOL problems.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct FolStats {
@@ -63,6 +75,9 @@ pub struct FolStats {
     pub labels: BTreeMap<String, u64>,
     /// Depth -> label -> count.
     pub label_by_depth: BTreeMap<u32, BTreeMap<String, u64>>,
+    /// Conclusion form (`atom, positive`, `compound, negated`, …; see
+    /// [`conclusion_form`]) -> label -> count: a skew here is a surface shortcut.
+    pub label_by_conclusion_form: BTreeMap<String, BTreeMap<String, u64>>,
     /// Premises (context sentences) per problem.
     pub premises: Distribution,
     /// Distractor premises per problem.
@@ -313,7 +328,11 @@ impl Accumulator {
         *acc.stats.labels.entry(label.clone()).or_default() += 1;
         let depth = v.pointer("/meta/depth").and_then(Value::as_u64).unwrap_or(0);
         let depth = u32::try_from(depth).unwrap_or(u32::MAX);
-        *acc.stats.label_by_depth.entry(depth).or_default().entry(label).or_default() += 1;
+        *acc.stats.label_by_depth.entry(depth).or_default().entry(label.clone()).or_default() += 1;
+        if let Some(fol) = v.get("conclusion_fol").and_then(Value::as_str) {
+            let form = conclusion_form(fol).to_string();
+            *acc.stats.label_by_conclusion_form.entry(form).or_default().entry(label).or_default() += 1;
+        }
         // Our records list their premises in meta.narration; ProverQA's one-string context
         // is counted through nl2fol; FOLIO lists `premises`.
         let premises = len_at(v, &["meta", "narration"])

@@ -14,6 +14,10 @@ use rand_chacha::ChaCha8Rng;
 const UNIVERSAL: f64 = 0.7;
 /// Chance that a fresh literal is positive.
 const POSITIVE: f64 = 0.75;
+/// Chance that the goal literal is positive. Even, because a True conclusion states the
+/// goal and a False one its negation: a skewed goal would let the question's polarity
+/// predict the answer.
+const GOAL_POSITIVE: f64 = 0.5;
 /// Chance that the next step expands a leaf the previous step created (a chain) rather
 /// than any open leaf (a tree).
 const CHAIN_ON: f64 = 0.7;
@@ -70,7 +74,7 @@ impl Draft {
             withheld: None,
             depth: spec.depth,
         };
-        let goal = d.fresh(rng);
+        let goal = d.fresh_signed(rng, GOAL_POSITIVE);
         d.nodes.push(Node { lit: goal, derived_by: None });
         let mut recent = vec![0usize];
         for _ in 0..spec.depth {
@@ -88,9 +92,14 @@ impl Draft {
 
     /// A literal over a predicate nobody has used yet.
     pub fn fresh(&mut self, rng: &mut ChaCha8Rng) -> Lit {
+        self.fresh_signed(rng, POSITIVE)
+    }
+
+    /// A fresh literal, positive with chance `positive`.
+    fn fresh_signed(&mut self, rng: &mut ChaCha8Rng, positive: f64) -> Lit {
         let pred = self.pool.pop().unwrap_or_else(|| format!("q{}", self.pool.len()));
         self.chain_preds.push(pred.clone());
-        Lit::new(&pred, rng.gen_bool(POSITIVE))
+        Lit::new(&pred, rng.gen_bool(positive))
     }
 
     /// Leaves: literals no rule derives (the facts), minus the withheld one.
@@ -285,7 +294,9 @@ fn choose_withheld(d: &Draft, rng: &mut ChaCha8Rng) -> usize {
 
 /// Picks the conclusion for `label` (withholding a fact for Uncertain). Compound
 /// conclusions pair the goal G with a literal K the context establishes:
-/// True: G∧K, G∨¬K, G⊕¬K; False: ¬G∧K, ¬G∨¬K, G⊕K; Uncertain (G open): G∧K, G∨¬K, G⊕K.
+/// True: G∧K, G∨¬K, ¬G⊕K; False: ¬G∧K, ¬G∨¬K, G⊕K; Uncertain (G open): G∧K, G∨¬K, G⊕K.
+/// Each form shows K the same way under every label (and G's sign is even), so the
+/// pattern of negations says nothing about the answer.
 pub(crate) fn choose_conclusion(d: &mut Draft, label: Label, rng: &mut ChaCha8Rng) -> Formula {
     let s = d.subject_term();
     if label == Label::Uncertain {
@@ -318,14 +329,21 @@ pub(crate) fn choose_conclusion(d: &mut Draft, label: Label, rng: &mut ChaCha8Rn
     if known.is_empty() {
         return simple;
     }
-    let k = d.nodes[known[rng.gen_range(0..known.len())]].lit.clone();
+    // K shows negated (¬K) in some forms. Its shown sign is drawn evenly, whatever the
+    // label, so no sign pattern of a compound conclusion predicts the answer.
+    let shown_negated = form == 1;
+    let want_positive = rng.gen_bool(0.5);
+    let matching: Vec<usize> =
+        known.iter().copied().filter(|&i| (d.nodes[i].lit.pos != shown_negated) == want_positive).collect();
+    let pool = if matching.is_empty() { &known } else { &matching };
+    let k = d.nodes[pool[rng.gen_range(0..pool.len())]].lit.clone();
     let (gl, kl) = (g.on(&s), k.on(&s));
     let (ng, nk) = (g.negated().on(&s), k.negated().on(&s));
     let pair = |x: Formula, y: Formula, rng: &mut ChaCha8Rng| two(x, y, rng);
     match (label, form) {
         (Label::True, 0) | (Label::Uncertain, 0) => Formula::And(pair(gl, kl, rng)),
         (Label::True, 1) | (Label::Uncertain, 1) => Formula::Or(pair(gl, nk, rng)),
-        (Label::True, _) => Formula::Xor(pair(gl, nk, rng)),
+        (Label::True, _) => Formula::Xor(pair(ng, kl, rng)),
         (Label::False, 0) => Formula::And(pair(ng, kl, rng)),
         (Label::False, 1) => Formula::Or(pair(ng, nk, rng)),
         (Label::False, _) | (Label::Uncertain, _) => Formula::Xor(pair(gl, kl, rng)),
