@@ -16,7 +16,17 @@ pub struct Phrase {
     pub singular: String,
     /// Base form: "play the violin", "be a doctor".
     pub base: String,
+    /// A present perfect ("has visited Japan"): negated "has not visited Japan", never
+    /// "does not have visited Japan".
+    pub perfect: bool,
 }
+
+/// Past participles that do not end in -ed, for telling "has won an award" (perfect)
+/// from "has a garden" (possession).
+const IRREGULAR_PARTICIPLES: [&str; 16] = [
+    "won", "been", "seen", "done", "gone", "made", "met", "taken", "written", "given", "flown", "sung",
+    "run", "grown", "known", "built",
+];
 
 impl Phrase {
     pub fn new(singular: &str) -> Phrase {
@@ -40,7 +50,17 @@ impl Phrase {
             .map(str::to_lowercase)
             .collect::<Vec<_>>()
             .join("_");
-        Phrase { name, singular, base }
+        let perfect = verb == "has"
+            && rest
+                .split(' ')
+                .next()
+                .is_some_and(|w| w.ends_with("ed") || IRREGULAR_PARTICIPLES.contains(&w));
+        Phrase { name, singular, base, perfect }
+    }
+
+    /// "visited Japan" of "has visited Japan", for a present perfect.
+    fn participle(&self) -> Option<&str> {
+        self.singular.strip_prefix("has ").filter(|_| self.perfect)
     }
 
     fn copula(&self) -> Option<&str> {
@@ -49,10 +69,11 @@ impl Phrase {
 
     /// "plays the violin" / "does not play the violin".
     pub fn third(&self, positive: bool) -> String {
-        match (positive, self.copula()) {
-            (true, _) => self.singular.clone(),
-            (false, Some(rest)) => format!("is not {rest}"),
-            (false, None) => format!("does not {}", self.base),
+        match (positive, self.copula(), self.participle()) {
+            (true, _, _) => self.singular.clone(),
+            (false, Some(rest), _) => format!("is not {rest}"),
+            (false, None, Some(done)) => format!("has not {done}"),
+            (false, None, None) => format!("does not {}", self.base),
         }
     }
 
@@ -62,7 +83,10 @@ impl Phrase {
             (true, Some(rest)) => format!("are {rest}"),
             (true, None) => self.base.clone(),
             (false, Some(rest)) => format!("are not {rest}"),
-            (false, None) => format!("do not {}", self.base),
+            (false, None) => match self.participle() {
+                Some(done) => format!("have not {done}"),
+                None => format!("do not {}", self.base),
+            },
         }
     }
 }
@@ -148,6 +172,13 @@ mod tests {
         assert_eq!(Phrase::new("studies law").base, "study law");
         assert_eq!(Phrase::new("watches documentaries").base, "watch documentaries");
         assert_eq!(Phrase::new("has a driver's license").name, "has_driver_license");
+        let v = Phrase::new("has visited Japan");
+        assert_eq!(
+            (v.third(false), v.plural(true), v.plural(false)),
+            ("has not visited Japan".into(), "have visited Japan".into(), "have not visited Japan".into())
+        );
+        assert_eq!(Phrase::new("has won an award").third(false), "has not won an award");
+        assert_eq!(Phrase::new("has a garden").third(false), "does not have a garden");
     }
 
     #[test]

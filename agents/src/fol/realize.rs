@@ -5,6 +5,16 @@
 //! The fragment: a literal, an ∧/∨/⊕ of literals, or an implication between two such
 //! parts, about one named individual or under one `∀x`. Disjunction in a consequent or
 //! on its own says "or both" so it cannot be read as exclusive; ⊕ says "but not both".
+//!
+//! Scope has one reading:
+//! - in a list, positive items come first, so a negation never precedes a conjunct it
+//!   could be read to cover ("plants trees and does not fix old clocks", not "does not
+//!   fix old clocks and plants trees"); an ⊕ of two negations is said as the ⊕ of the
+//!   atoms (equivalent);
+//! - "everyone" never meets a negation it could be read under ("Everyone does not …"
+//!   reads as "not everyone …"): a universal whose body is negated is said with "no one"
+//!   ("No one skis", "No one both skis and surfs", "No one skis, and no one surfs") or as
+//!   "If someone …, then they do not …".
 
 use super::lexicon::{Lexicon, Person, Phrase};
 use provers::{Formula, Term};
@@ -101,7 +111,14 @@ fn analyse<'a>(f: &Formula, lx: &'a Lexicon) -> Result<Analysed<'a>, RealizeErro
         if ops.len() < 2 {
             return Err(unsupported());
         }
-        Ok(Part::Many(conn, ops.iter().map(lit).collect::<Result<_, _>>()?))
+        let mut lits: Vec<Lit<'a>> = ops.iter().map(lit).collect::<Result<_, _>>()?;
+        if conn == Conn::Xor && lits.iter().all(|l| !l.positive) {
+            // ¬A ⊕ ¬B ≡ A ⊕ B.
+            lits.iter_mut().for_each(|l| l.positive = true);
+        }
+        // Stable: positives first, each group in formula order.
+        lits.sort_by_key(|l| !l.positive);
+        Ok(Part::Many(conn, lits))
     };
     match body {
         Formula::Implies(a, c) => Ok(Analysed { who, antecedent: Some(part(a)?), body: part(c)? }),
@@ -131,6 +148,31 @@ fn render(part: &Part, slot: Slot, verb: &dyn Fn(&Lit) -> String) -> String {
                 (Conn::Xor, Slot::Consequent) => format!("either {}, but not both", list("or")),
             }
         }
+    }
+}
+
+/// The first item said of a part: negated only if every item is.
+fn leads_negated(part: &Part) -> bool {
+    match part {
+        Part::One(l) => !l.positive,
+        Part::Many(_, lits) => lits.first().is_some_and(|l| !l.positive),
+    }
+}
+
+/// A universal whose every item is negated, said with "no one": ∀x ¬A, ∀x (¬A ∨ ¬B)
+/// ("no one both …"), ∀x (¬A ∧ ¬B) ("no one …, and no one …").
+fn no_one(body: &Part) -> Option<String> {
+    let atom = |l: &Lit| l.phrase.third(true);
+    match body {
+        Part::One(l) if !l.positive => Some(format!("No one {}", atom(l))),
+        Part::Many(Conn::Or, lits) if lits.len() == 2 && lits.iter().all(|l| !l.positive) => {
+            Some(format!("No one both {} and {}", atom(&lits[0]), atom(&lits[1])))
+        }
+        Part::Many(Conn::And, lits) if lits.iter().all(|l| !l.positive) => {
+            let each: Vec<String> = lits.iter().map(|l| format!("no one {}", atom(l))).collect();
+            Some(capitalize(&each.join(", and ")))
+        }
+        _ => None,
     }
 }
 
@@ -183,23 +225,38 @@ fn realize_with(
                 Part::One(l) if !l.positive => Some(l.phrase.third(true)),
                 _ => None,
             };
-            match (pick(6), denied) {
-                (5, Some(b)) => format!("No one who {ant3} {b}"),
-                (0 | 5, _) => format!("Everyone who {ant3} {body3}"),
-                (1, _) => format!("If someone {ant3}, then they {c_pl}"),
-                (2, _) => format!("Anyone who {ant3} {body3}"),
-                (3, _) => format!("Every person who {ant3} {body3}"),
-                _ => format!("Whoever {ant3} {body3}"),
+            if leads_negated(&a.body) {
+                // Not "Everyone who … does not …" (it can read "not everyone who …").
+                match (pick(2), denied) {
+                    (1, Some(b)) => format!("No one who {ant3} {b}"),
+                    _ => format!("If someone {ant3}, then they {c_pl}"),
+                }
+            } else {
+                match pick(5) {
+                    0 => format!("Everyone who {ant3} {body3}"),
+                    1 => format!("If someone {ant3}, then they {c_pl}"),
+                    2 => format!("Anyone who {ant3} {body3}"),
+                    3 => format!("Every person who {ant3} {body3}"),
+                    _ => format!("Whoever {ant3} {body3}"),
+                }
             }
         }
-        (Who::Everyone, None) => match pick(3) {
-            0 => format!("Everyone {body3}"),
-            1 => format!("Every person {body3}"),
-            _ => format!("Each person {body3}"),
+        (Who::Everyone, None) => match no_one(&a.body) {
+            Some(s) => s,
+            // Only a ⊕ or a list led by a positive item is left: nothing negated follows
+            // "everyone" directly.
+            None if leads_negated(&a.body) => return Err(RealizeError::Unsupported(f.to_string())),
+            None => match pick(3) {
+                0 => format!("Everyone {body3}"),
+                1 => format!("Every person {body3}"),
+                _ => format!("Each person {body3}"),
+            },
         },
         (Who::Person(p), Some(ant)) => {
             let ant3 = render(ant, Slot::Antecedent, &third);
-            let simple_body = !matches!(a.body, Part::Many(Conn::Or | Conn::Xor, _));
+            // "Elyse does not ski if …" can read "it is not so that Elyse skis if …".
+            // …and "Elyse skis and surfs if …" can read the condition as the second item's.
+            let simple_body = matches!(a.body, Part::One(l) if l.positive);
             match pick(3) {
                 1 if simple_body => format!("{} {body3} if {} {ant3}", p.name, p.pronoun),
                 2 => format!("Provided that {} {ant3}, {} {body3}", p.name, p.pronoun),
