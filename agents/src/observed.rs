@@ -69,7 +69,7 @@ pub fn code_key(model: &str, langs: &[String], rounds: u32, parallel: bool, judg
 }
 
 /// The kind of a `gen fol` run with a model narrator.
-pub fn fol_key(model: &str, depth: u32) -> String {
+pub fn fol_key(model: &str, depth: &str) -> String {
     format!("fol|{model}|d{depth}")
 }
 
@@ -92,6 +92,6 @@ mod tests {
         assert_eq!((per.calls, per.prompt_tokens, per.completion_tokens), (4.0, 500.0, 100.0));
         assert_eq!(seen.kept_per_item(), Some(1.5));
         // Another kind of work has its own account.
-        assert_eq!(ObservedUsage::load(&memory, &fol_key("m", 3)).unwrap(), None);
+        assert_eq!(ObservedUsage::load(&memory, &fol_key("m", "3")).unwrap(), None);
     }
 }

@@ -145,9 +145,13 @@ pub struct FolArgs {
     pub run: RunArgs,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Proof depth: rule applications in the shortest proof (1..=12).
-    #[arg(long, allow_negative_numbers = true)]
-    pub depth: Option<i64>,
+    /// Proof depth: rule applications in the shortest proof (1..=12), or a range such as
+    /// `3-5` spread evenly over the problems (labels balanced within each depth).
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "tier")]
+    pub depth: Option<String>,
+    /// ProverQA's split: `easy` (depth 1-2), `medium` (3-5) or `hard` (6-9).
+    #[arg(long)]
+    pub tier: Option<String>,
     /// Distractor premises per problem (default scales with depth).
     #[arg(long)]
     pub distractors: Option<u32>,

@@ -4,6 +4,7 @@
 
 use crate::args::{CodeArgs, FolArgs, ModelArgs, RunArgs};
 use datasets::export::ExportFormat;
+use provers::skeleton::DepthRange;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -66,10 +67,28 @@ pub struct FileModel {
     pub price_out: Option<f64>,
 }
 
+/// `depth = 5` or `depth = "3-5"` in gen.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum FileDepth {
+    One(i64),
+    Range(String),
+}
+
+impl std::fmt::Display for FileDepth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileDepth::One(d) => write!(f, "{d}"),
+            FileDepth::Range(r) => f.write_str(r),
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileFol {
-    pub depth: Option<i64>,
+    pub depth: Option<FileDepth>,
+    pub tier: Option<String>,
     pub distractors: Option<u32>,
     pub labels: Option<String>,
     pub narrator: Option<String>,
@@ -206,7 +225,7 @@ pub struct RunConfig {
 pub struct FolConfig {
     pub run: RunConfig,
     pub model: ModelConfig,
-    pub depth: u32,
+    pub depths: DepthRange,
     pub distractors: Option<u32>,
     pub labels: String,
     pub narrator_llm: bool,
@@ -231,8 +250,6 @@ pub struct CodeConfig {
     pub formats: Vec<ExportFormat>,
     pub unsafe_no_sandbox: bool,
 }
-
-pub const MAX_DEPTH: i64 = 12;
 
 pub fn resolve_model(raw: &ModelArgs, file: &FileModel) -> Result<ModelConfig, ConfigError> {
     let api_base = raw.api_base.clone().or_else(|| file.api_base.clone());
@@ -448,10 +465,15 @@ fn resolve_shard_with(
 }
 
 pub fn resolve_fol(raw: &FolArgs, file: &FileConfig) -> Result<FolConfig, ConfigError> {
-    let depth = raw.depth.or(file.fol.depth).unwrap_or(3);
-    if !(1..=MAX_DEPTH).contains(&depth) {
-        return Err(invalid("--depth", format!("must be between 1 and {MAX_DEPTH}, got {depth}")));
-    }
+    let depths = match (&raw.depth, &raw.tier, &file.fol.depth, &file.fol.tier) {
+        (Some(d), _, _, _) => DepthRange::parse(d).map_err(|e| invalid("--depth", e.to_string()))?,
+        (None, Some(t), _, _) => DepthRange::tier(t).map_err(|e| invalid("--tier", e.to_string()))?,
+        (None, None, Some(d), _) => {
+            DepthRange::parse(&d.to_string()).map_err(|e| invalid("--depth", e.to_string()))?
+        }
+        (None, None, None, Some(t)) => DepthRange::tier(t).map_err(|e| invalid("--tier", e.to_string()))?,
+        (None, None, None, None) => DepthRange::one(3),
+    };
     let narrator =
         raw.narrator.clone().or_else(|| file.fol.narrator.clone()).unwrap_or_else(|| "template".into());
     let narrator_llm = match narrator.as_str() {
@@ -464,7 +486,7 @@ pub fn resolve_fol(raw: &FolArgs, file: &FileConfig) -> Result<FolConfig, Config
     Ok(FolConfig {
         run: resolve_run(&raw.run, &file.run, "out/fol", 100)?,
         model: resolve_model(&raw.model, &file.model)?,
-        depth: depth as u32,
+        depths,
         distractors: raw.distractors.or(file.fol.distractors),
         labels: raw.labels.clone().or_else(|| file.fol.labels.clone()).unwrap_or_else(|| "balanced".into()),
         narrator_llm,
@@ -616,7 +638,7 @@ mod tests {
     fn config_file_errors_name_the_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gen.toml");
-        std::fs::write(&path, "[run]\nseed = 1\n\n[fol]\ndepth = \"deep\"\n").unwrap();
+        std::fs::write(&path, "[run]\nseed = 1\n\n[fol]\ndepth = true\n").unwrap();
         let err = FileConfig::load(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("gen.toml:5"), "{err}");
     }

@@ -31,6 +31,8 @@ fn bad_flags_exit_2_with_one_line() {
     let out = out.to_str().expect("utf-8 path");
     assert_usage_error(&["fol", "--depth", "0", "--out", out], &["--depth", "between 1 and 12", "0"]);
     assert_usage_error(&["fol", "--depth", "1000", "--out", out], &["--depth", "1000"]);
+    assert_usage_error(&["fol", "--depth", "5-3", "--out", out], &["--depth", "5-3"]);
+    assert_usage_error(&["fol", "--tier", "extreme", "--out", out], &["--tier", "easy", "extreme"]);
     assert_usage_error(&["code", "--langs", "klingon", "--out", out], &["--langs", "klingon", "python"]);
     assert_usage_error(&["code", "--langs", "python", "-n", "-3", "--out", out], &["-n", "-3"]);
     assert_usage_error(&["code", "--protocol", "vibes", "--out", out], &["--protocol", "derived", "vibes"]);

@@ -77,3 +77,33 @@ fn killed_run_resumes_with_each_id_once() {
     assert_eq!(ids.len(), 400, "duplicate ids after resume");
     assert!((0..400).all(|i| ids.contains(format!("fol-5-{i}").as_str())));
 }
+
+#[test]
+fn a_depth_range_spreads_problems_with_labels_balanced_within_each_depth() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (flags, depths) in [(["--depth", "1-2"], vec![1, 2]), (["--tier", "hard"], vec![6, 7, 8, 9])] {
+        let out = tmp.path().join(flags[1]);
+        let n = 6 * depths.len();
+        let st = gen_cmd()
+            .args(["fol", "-n", &n.to_string(), "--seed", "8"])
+            .args(flags)
+            .arg("--out")
+            .arg(&out)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let mut by_depth: BTreeMap<u64, BTreeMap<String, u32>> = BTreeMap::new();
+        for r in records(&out) {
+            let label = r["meta"]["label"].as_str().unwrap().to_string();
+            *by_depth.entry(r["meta"]["depth"].as_u64().unwrap()).or_default().entry(label).or_default() += 1;
+        }
+        assert_eq!(by_depth.keys().copied().collect::<Vec<_>>(), depths, "{flags:?}: {by_depth:?}");
+        assert!(
+            by_depth.values().all(|l| l.len() == 3 && l.values().all(|&c| c == 2)),
+            "{flags:?}: {by_depth:?}"
+        );
+        let v = gen_cmd().args(["verify"]).arg(out.join("data.jsonl")).output().unwrap();
+        assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    }
+}

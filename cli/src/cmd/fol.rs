@@ -31,16 +31,20 @@ pub fn run(cfg: FolConfig) -> anyhow::Result<ExitCode> {
     let mix = LabelMix::parse(&cfg.labels)
         .map_err(|e| crate::config::ConfigError::Invalid { flag: "--labels", message: e.to_string() })?;
     let lexicon = Arc::new(Lexicon::builtin());
-    let distractors = cfg.distractors.unwrap_or_else(|| SkeletonSpec::default_distractors(cfg.depth));
-    let probe = SkeletonSpec { depth: cfg.depth, distractors, label: provers::Label::True };
+    // Distractors scale with each item's depth unless given.
+    let distractors_at =
+        |depth: u32| cfg.distractors.unwrap_or_else(|| SkeletonSpec::default_distractors(depth));
+    let deepest = cfg.depths.max;
+    let probe =
+        SkeletonSpec { depth: deepest, distractors: distractors_at(deepest), label: provers::Label::True };
     let vocab = lexicon.vocabulary();
     if Vocabulary::predicates_needed(&probe) > vocab.predicates.len() {
-        let most = (vocab.predicates.len() - 1 - 2 * cfg.depth as usize) / 2;
+        let most = (vocab.predicates.len() - 1 - 2 * deepest as usize) / 2;
         return Err(crate::config::ConfigError::Invalid {
             flag: "--distractors",
             message: format!(
                 "at most {most} at depth {} (the lexicon has {} predicates)",
-                cfg.depth,
+                deepest,
                 vocab.predicates.len()
             ),
         }
@@ -71,8 +75,10 @@ pub fn run(cfg: FolConfig) -> anyhow::Result<ExitCode> {
         z3_version: z3_version.clone(),
         model,
     };
-    let spec =
-        |index: u64| SkeletonSpec { depth: cfg.depth, distractors, label: mix.label_for(plan.seed, index) };
+    let spec = |index: u64| {
+        let depth = cfg.depths.depth_for(index, mix.block_len());
+        SkeletonSpec { depth, distractors: distractors_at(depth), label: mix.label_for(plan.seed, index) }
+    };
 
     if cfg.run.dry_run {
         return dry_run(&cfg, &todo, &spec, &item, &lexicon, &prover);
@@ -237,7 +243,7 @@ fn dry_run(
     println!(
         "gen fol (dry run): {} work items to do at depth {} ({} already written in {})",
         todo.len(),
-        cfg.depth,
+        cfg.depths,
         cfg.run.n.saturating_sub(todo.len() as u64),
         cfg.run.out.display()
     );
@@ -296,7 +302,7 @@ fn dry_run(
 
 /// Where LLM-narrated runs of this kind file what their items cost (memory tree `usage`).
 fn usage_key(cfg: &FolConfig) -> String {
-    agents::observed::fol_key(&cfg.model.usage_name(), cfg.depth)
+    agents::observed::fol_key(&cfg.model.usage_name(), &cfg.depths.to_string())
 }
 
 #[derive(Debug, Default)]
@@ -391,11 +397,10 @@ fn run_info(
         );
     }
     let mut extra = serde_json::Map::new();
-    extra.insert("depth".into(), cfg.depth.into());
-    extra.insert(
-        "distractors".into(),
-        cfg.distractors.unwrap_or_else(|| SkeletonSpec::default_distractors(cfg.depth)).into(),
-    );
+    extra.insert("depth".into(), cfg.depths.to_string().into());
+    if let Some(d) = cfg.distractors {
+        extra.insert("distractors".into(), d.into());
+    }
     extra.insert("labels".into(), cfg.labels.clone().into());
     extra.insert("narrator".into(), (if cfg.narrator_llm { "llm" } else { "template" }).into());
     extra.insert("compound_conclusions".into(), tally.compound.into());

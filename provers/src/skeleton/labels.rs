@@ -56,6 +56,11 @@ impl LabelMix {
         Ok(LabelMix { block })
     }
 
+    /// Items per block: every block holds the mix exactly.
+    pub fn block_len(&self) -> u64 {
+        self.block.len() as u64
+    }
+
     /// The label of item `index`. Blocks of `len` consecutive items hold the exact mix;
     /// each block is rotated by a hash of (seed, block), so a shard that takes every
     /// `len`-th item still sees every label.

@@ -10,6 +10,7 @@
 
 mod chain;
 mod check;
+mod depths;
 mod distract;
 mod labels;
 mod shape;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+pub use depths::{DepthError, DepthRange};
 pub use labels::{LabelMix, LabelMixError};
 pub use shape::Shape;
 
