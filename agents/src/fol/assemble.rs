@@ -6,7 +6,7 @@ use super::lexicon::Lexicon;
 use super::realize::{realize, realize_plain};
 use datasets::{FolMeta, FolRecord, Label as RecordLabel, Narration, Nl2Fol, ProofStep as RecordStep};
 use provers::skeleton::Skeleton;
-use provers::{Formula, Label};
+use provers::{Formula, Label, Prover};
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
@@ -14,8 +14,12 @@ use std::collections::HashMap;
 /// How a premise's sentence was tied to its formula; the values of
 /// [`datasets::Narration::verified_by`].
 pub mod verified_by {
-    /// Realized from the formula by the template realizer: faithful by construction.
+    /// Realized from the formula by the template realizer, not checked further (the
+    /// back-parser found no single reading, or Z3 could not decide the equivalence).
     pub const TEMPLATE: &str = "template";
+    /// A template sentence that the back-parser read one way only, that reading being the
+    /// formula up to the order of ∧ ∨ ⊕ operands or proven equivalent to it by Z3.
+    pub const PARSER: &str = "parser";
     /// Written by the LLM, back-translated to FOL and proven equivalent by Z3.
     pub const LLM: &str = "llm";
     /// The LLM's sentences failed the check; the template sentence replaced them.
@@ -42,22 +46,47 @@ pub struct ItemInfo {
     pub model: Option<String>,
 }
 
-/// Template sentences for every premise of `sk`, in premise order.
+/// Template sentences for every premise of `sk`, in premise order, each parsed back
+/// ([`Lexicon::parser`]) and its one reading proven equivalent by Z3 (`parser`).
 pub fn template_texts(
     sk: &Skeleton,
     lx: &Lexicon,
+    prover: &Prover,
     rng: &mut ChaCha8Rng,
 ) -> Result<Vec<PremiseText>, FolError> {
     sk.premises
         .iter()
         .map(|p| {
-            Ok(PremiseText {
-                sentence: realize(&p.formula, lx, rng)?,
-                verified_by: verified_by::TEMPLATE,
-                attempts: None,
-            })
+            let sentence = realize(&p.formula, lx, rng)?;
+            let read_back = lx.parser().parse(&sentence);
+            // Equal up to the order of ∧ ∨ ⊕ operands needs no solver; anything else, Z3.
+            let proven = read_back.is_some_and(|f| {
+                unordered(&f) == unordered(&p.formula) || prover.equivalent(&f, &p.formula).unwrap_or(false)
+            });
+            let verified_by = if proven { verified_by::PARSER } else { verified_by::TEMPLATE };
+            Ok(PremiseText { sentence, verified_by, attempts: None })
         })
         .collect()
+}
+
+/// `f` with the operands of every ∧, ∨ and ⊕ sorted (all three are commutative).
+fn unordered(f: &Formula) -> Formula {
+    let sorted = |ops: &[Formula]| {
+        let mut ops: Vec<Formula> = ops.iter().map(unordered).collect();
+        ops.sort();
+        ops
+    };
+    match f {
+        Formula::And(ops) => Formula::And(sorted(ops)),
+        Formula::Or(ops) => Formula::Or(sorted(ops)),
+        Formula::Xor(ops) => Formula::Xor(sorted(ops)),
+        Formula::Not(a) => Formula::not(unordered(a)),
+        Formula::Implies(a, b) => Formula::implies(unordered(a), unordered(b)),
+        Formula::Iff(a, b) => Formula::iff(unordered(a), unordered(b)),
+        Formula::Forall(v, a) => Formula::forall(v, unordered(a)),
+        Formula::Exists(v, a) => Formula::exists(v, unordered(a)),
+        other => other.clone(),
+    }
 }
 
 fn record_label(l: Label) -> RecordLabel {

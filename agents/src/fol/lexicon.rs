@@ -1,8 +1,10 @@
 //! The words of `gen fol`: people (with pronouns) and predicates (verb phrases), and the
 //! FOL names they go by. The built-in lists live in `predicates.txt` and `people.txt`.
 
+use super::backparse::BackParser;
 use provers::skeleton::Vocabulary;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 const PREDICATES: &str = include_str!("predicates.txt");
 const PEOPLE: &str = include_str!("people.txt");
@@ -106,6 +108,8 @@ pub struct Lexicon {
     people: Vec<Person>,
     by_name: HashMap<String, usize>,
     person_by_name: HashMap<String, usize>,
+    /// The parser of the template English over these words.
+    parser: Arc<BackParser>,
 }
 
 impl Lexicon {
@@ -125,7 +129,13 @@ impl Lexicon {
     pub fn new(phrases: Vec<Phrase>, people: Vec<Person>) -> Lexicon {
         let by_name = phrases.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect();
         let person_by_name = people.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect();
-        Lexicon { phrases, people, by_name, person_by_name }
+        let parser = Arc::new(BackParser::new(&phrases, &people));
+        Lexicon { phrases, people, by_name, person_by_name, parser }
+    }
+
+    /// The back-parser of the template English over this lexicon.
+    pub fn parser(&self) -> &BackParser {
+        &self.parser
     }
 
     /// The names the skeleton generator draws from.

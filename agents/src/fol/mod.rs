@@ -3,11 +3,13 @@
 //! ProverQA-shaped records.
 
 mod assemble;
+mod backparse;
 mod lexicon;
 mod narrator;
 mod realize;
 
 pub use assemble::{ItemInfo, PremiseText, assemble, template_texts, verified_by};
+pub use backparse::BackParser;
 pub use lexicon::{Lexicon, Person, Phrase};
 pub use narrator::{DEFAULT_ATTEMPTS, LlmNarrator, NarrationStats};
 pub use realize::{RealizeError, realize, realize_plain};
@@ -49,7 +51,7 @@ pub fn template_problem(
 ) -> Result<(Skeleton, FolRecord), FolError> {
     let sk = provers::skeleton::generate(spec, &lx.vocabulary(), item.seed, prover)?;
     let mut rng = narration_rng(item.seed);
-    let texts = template_texts(&sk, lx, &mut rng)?;
+    let texts = template_texts(&sk, lx, prover, &mut rng)?;
     let record = assemble(&sk, &texts, lx, item, &mut rng)?;
     Ok((sk, record))
 }
@@ -65,7 +67,7 @@ pub async fn llm_problem(
 ) -> Result<(Skeleton, FolRecord, NarrationStats), FolError> {
     let sk = provers::skeleton::generate(spec, &lx.vocabulary(), item.seed, prover)?;
     let mut rng = narration_rng(item.seed);
-    let templates = template_texts(&sk, lx, &mut rng)?;
+    let templates = template_texts(&sk, lx, prover, &mut rng)?;
     let (texts, stats) = narrator.narrate(&sk, lx, &templates, item.seed).await?;
     let record = assemble(&sk, &texts, lx, item, &mut rng)?;
     Ok((sk, record, stats))
@@ -81,7 +83,7 @@ pub fn llm_problem_estimate(
     item: &ItemInfo,
 ) -> Result<llm::TokenEstimate, FolError> {
     let sk = provers::skeleton::generate(spec, &lx.vocabulary(), item.seed, prover)?;
-    let templates = template_texts(&sk, lx, &mut narration_rng(item.seed))?;
+    let templates = template_texts(&sk, lx, prover, &mut narration_rng(item.seed))?;
     narrator.estimate(&sk, lx, &templates)
 }
 

@@ -247,7 +247,10 @@ fn template_records_reverify_and_read_like_proverqa() {
         assert_eq!(r.meta.narration.len(), r.nl2fol.len());
         let sentences: Vec<&str> = r.meta.narration.iter().map(|n| n.sentence.as_str()).collect();
         assert_eq!(r.context, sentences.join(" "), "the context joins the premises in order");
-        assert!(r.meta.narration.iter().all(|n| n.verified_by == verified_by::TEMPLATE));
+        assert!(
+            r.meta.narration.iter().all(|n| n.verified_by == verified_by::PARSER),
+            "every template sentence parses back"
+        );
         if label != Label::Uncertain {
             assert_eq!(r.meta.steps.len(), 1 + i);
             assert_eq!(r.reasoning.matches("conclusion: ").count(), 1 + i);
@@ -351,7 +354,7 @@ async fn a_lying_narrator_is_caught_and_replaced_by_the_template() {
     assert_eq!(stats.accepted, 0);
     assert_eq!(stats.fallbacks as usize, sk.premises.len());
     let mut rng = narration_rng(9);
-    let templates = template_texts(&sk, &lx, &mut rng).unwrap();
+    let templates = template_texts(&sk, &lx, &prover, &mut rng).unwrap();
     for n in &r.meta.narration {
         assert_eq!(n.verified_by, verified_by::FALLBACK);
         assert!(templates.iter().any(|t| t.sentence == n.sentence), "a lie survived: {}", n.sentence);
@@ -378,4 +381,51 @@ async fn model_errors_fail_the_problem() {
     let prover = provers::Prover::default();
     let err = llm_problem(&spec(2, Label::True), &lx, &prover, &narrator(model), &item(1)).await.unwrap_err();
     assert!(matches!(err, FolError::Llm(_)), "{err}");
+}
+
+#[test]
+fn the_back_parser_finds_every_reading_where_english_has_several() {
+    let lx = lx();
+    let bp = lx.parser();
+    for two in [
+        "Anyone who plays soccer does not fix old clocks and plants trees.",
+        "Everyone does not fix old clocks or does not have a library card, or both.",
+        "Xiomara does not photograph wildlife and learns Spanish.",
+        "Xiomara does not photograph wildlife if she learns Spanish.",
+    ] {
+        assert!(bp.readings(two).len() >= 2, "{two}: {:?}", bp.readings(two));
+    }
+    let one = bp.parse("Xiomara learns Spanish and does not photograph wildlife.").unwrap();
+    assert_eq!(one, parse("learns_spanish(Xiomara) ∧ ¬photographs_wildlife(Xiomara)").unwrap());
+    assert!(bp.readings("Xiomara juggles.").is_empty());
+}
+
+#[test]
+fn every_template_sentence_has_one_reading_equivalent_to_its_formula() {
+    let lx = lx();
+    let bp = lx.parser();
+    let prover = provers::Prover::default();
+    let mut rng = narration_rng(9);
+    let (mut sentences, mut shapes, mut negated) = (0, std::collections::HashSet::new(), 0);
+    'outer: for seed in 0..400 {
+        for label in [Label::True, Label::False, Label::Uncertain] {
+            let sk = provers::skeleton::generate(&spec(4, label), &lx.vocabulary(), seed, &prover).unwrap();
+            let formulas = sk.premises.iter().map(|p| (&p.formula, p.shape)).chain([(&sk.conclusion, None)]);
+            for (f, shape) in formulas {
+                let s = realize(f, &lx, &mut rng).unwrap();
+                let readings = bp.readings(&s);
+                assert_eq!(readings.len(), 1, "{s} ({f}) has readings {readings:?}");
+                assert!(prover.equivalent(&readings[0], f).unwrap(), "{s}: parsed {} for {f}", readings[0]);
+                sentences += 1;
+                shapes.extend(shape);
+                negated += usize::from(f.to_string().contains('¬'));
+                if sentences >= 10_000 {
+                    break 'outer;
+                }
+            }
+        }
+    }
+    assert_eq!(sentences, 10_000);
+    assert_eq!(shapes.len(), 9, "{shapes:?}");
+    assert!(negated > 2_000, "{negated}");
 }
