@@ -1,5 +1,6 @@
-//! The LLM narrator: the model writes each premise's sentence from its FOL, a second call
-//! translates the sentence back to FOL, and Z3 must prove the two formulas equivalent.
+//! The LLM narrator: the model writes each premise's sentence from its FOL; our
+//! back-parser reads it, or failing that a second call translates it back to FOL; and the
+//! reading must be proven equivalent by Z3.
 //! A sentence that fails is retried (bounded), then replaced by the template sentence, so
 //! a lying or confused model can cost variety but never correctness.
 
@@ -51,6 +52,8 @@ impl std::fmt::Debug for LlmNarrator {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NarrationStats {
     pub accepted: u32,
+    /// Of the accepted, those our back-parser read (no back-translation call).
+    pub parsed: u32,
     pub fallbacks: u32,
     pub calls: u32,
 }
@@ -85,8 +88,9 @@ impl LlmNarrator {
         let mut out = Vec::with_capacity(sk.premises.len());
         for (i, (premise, template)) in sk.premises.iter().zip(templates).enumerate() {
             let seed = seed.wrapping_add(i as u64 * 1000);
-            let text =
-                self.narrate_one(&premise.formula, &predicates, &people, template, seed, &mut stats).await?;
+            let text = self
+                .narrate_one(&premise.formula, lx, &predicates, &people, template, seed, &mut stats)
+                .await?;
             out.push(text);
         }
         Ok((out, stats))
@@ -142,9 +146,11 @@ impl LlmNarrator {
         )?)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn narrate_one(
         &self,
         formula: &Formula,
+        lx: &Lexicon,
         predicates: &[PredicateWords],
         people: &[PersonWords],
         template: &PremiseText,
@@ -160,6 +166,25 @@ impl LlmNarrator {
             let sentence = clean_sentence(&self.ask(&narrate_prompt, temperature, attempt_seed).await?);
             if sentence.is_empty() {
                 continue;
+            }
+            // Our grammar first: a sentence in the template English needs no second call.
+            // One reading decides; two or more mean the sentence is ambiguous (rejected);
+            // none, and the model translates it back.
+            match lx.parser().readings(&sentence).as_slice() {
+                [read] if matches!(self.prover.equivalent(formula, read), Ok(true)) => {
+                    stats.accepted += 1;
+                    stats.parsed += 1;
+                    return Ok(PremiseText {
+                        sentence,
+                        verified_by: verified_by::PARSER,
+                        attempts: Some(attempt),
+                    });
+                }
+                [] => {}
+                readings => {
+                    tracing::debug!(fol = %formula, %sentence, readings = readings.len(), attempt, "narration rejected by the back-parser");
+                    continue;
+                }
             }
             let back_prompt = self.back_prompt(&sentence, predicates, people)?;
             stats.calls += 1;

@@ -270,6 +270,16 @@ fn template_records_reverify_and_read_like_proverqa() {
 /// A scripted model that narrates `f` as the template sentence of `lie(f)` and
 /// back-translates honestly (it remembers which formula each sentence came from).
 fn scripted(lie: impl Fn(&Formula, usize) -> Formula + Send + Sync + 'static) -> Arc<llm::ScriptedModel> {
+    scripted_in(lie, |s| s)
+}
+
+/// A scripted narrator that says `lie(formula)` in the template English, restyled by
+/// `style` (to step outside the back-parser's grammar), and translates its own sentences
+/// back faithfully.
+fn scripted_in(
+    lie: impl Fn(&Formula, usize) -> Formula + Send + Sync + 'static,
+    style: fn(String) -> String,
+) -> Arc<llm::ScriptedModel> {
     let lx = lx();
     let said: Arc<Mutex<HashMap<String, String>>> = Arc::default();
     let calls: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
@@ -285,7 +295,7 @@ fn scripted(lie: impl Fn(&Formula, usize) -> Formula + Send + Sync + 'static) ->
                 *n
             };
             let told = lie(&parse(&fol).unwrap(), n);
-            let sentence = realize_plain(&told, &lx).unwrap();
+            let sentence = style(realize_plain(&told, &lx).unwrap());
             said.lock().unwrap().insert(sentence.clone(), told.to_string());
             sentence
         } else {
@@ -330,9 +340,22 @@ fn narrator(model: Arc<llm::ScriptedModel>) -> LlmNarrator {
 }
 
 #[tokio::test]
-async fn honest_llm_sentences_are_accepted_after_backtranslation() {
+async fn honest_llm_sentences_in_the_template_english_are_read_by_the_back_parser() {
     let lx = lx();
     let model = scripted(|f, _| f.clone());
+    let n = narrator(model.clone());
+    let prover = provers::Prover::default();
+    let (sk, r, stats) = llm_problem(&spec(3, Label::True), &lx, &prover, &n, &item(5)).await.unwrap();
+    assert_eq!((stats.accepted as usize, stats.parsed as usize), (sk.premises.len(), sk.premises.len()));
+    assert!(r.meta.narration.iter().all(|x| x.verified_by == verified_by::PARSER && x.attempts == Some(1)));
+    assert_eq!(model.calls(), sk.premises.len(), "no back-translation call");
+}
+
+#[tokio::test]
+async fn honest_llm_sentences_are_accepted_after_backtranslation() {
+    let lx = lx();
+    // "!" for ".": outside the back-parser's grammar, so the model translates back.
+    let model = scripted_in(|f, _| f.clone(), |s| s.replace('.', "!"));
     let n = narrator(model.clone());
     let prover = provers::Prover::default();
     let (sk, r, stats) = llm_problem(&spec(3, Label::True), &lx, &prover, &n, &item(5)).await.unwrap();
@@ -369,9 +392,13 @@ async fn a_narrator_that_lies_once_is_accepted_on_retry() {
     let model = scripted(|f, call| if call == 1 { flip_first_atom(f) } else { f.clone() });
     let prover = provers::Prover::default();
     let (sk, r, stats) =
-        llm_problem(&spec(2, Label::Uncertain), &lx, &prover, &narrator(model), &item(2)).await.unwrap();
+        llm_problem(&spec(2, Label::Uncertain), &lx, &prover, &narrator(model.clone()), &item(2))
+            .await
+            .unwrap();
     assert_eq!(stats.accepted as usize, sk.premises.len());
-    assert!(r.meta.narration.iter().all(|x| x.verified_by == verified_by::LLM && x.attempts == Some(2)));
+    // The lie reads one way, not the formula's: rejected without a back-translation call.
+    assert!(r.meta.narration.iter().all(|x| x.verified_by == verified_by::PARSER && x.attempts == Some(2)));
+    assert_eq!(model.calls(), 2 * sk.premises.len());
 }
 
 #[tokio::test]
