@@ -106,7 +106,7 @@ def bench_verify(bins, tmp):
     gen = bins.get("gen")
     if not gen:
         return skipped(fig, "gen was not built")
-    data = ROOT.parent / "shared" / "data" / "folio-v0.0-train.jsonl"
+    data = ROOT / "datasets" / "data" / "folio-v0.0-train.jsonl"
     if not data.exists():
         data = tmp / "verify" / "data.jsonl"
         p, _ = run([gen, "fol", "--depth", "3", "-n", "200", "--seed", "5", "--out", str(data.parent)], 300)

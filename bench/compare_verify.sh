@@ -8,7 +8,7 @@ gen="${GEN:-$root/target/release/gen}"
 file="${1:-}"
 if [[ -z "$file" ]]; then
   file="${TMPDIR:-/tmp}/folio_bench.jsonl"
-  [[ -s "$file" ]] || (cd "$root/bench" && python3 derive_folio_conclusions.py "$root/../shared/data/folio-v0.0-train.jsonl" "$file")
+  [[ -s "$file" ]] || (cd "$root/bench" && python3 derive_folio_conclusions.py "$root/datasets/data/folio-v0.0-train.jsonl" "$file")
 fi
 [[ -x "$gen" ]] || { echo "build it first: cargo build --release -p gen-cli (or set GEN=path)" >&2; exit 2; }
 

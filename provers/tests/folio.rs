@@ -1,5 +1,6 @@
-//! The FOLIO v0.0 training split (1,004 expert-written problems): the parser and the
-//! encoding must cope with real annotations. Skipped when the shared data is absent.
+//! The FOLIO v0.0 training split (1,004 expert-written problems, shipped in
+//! `datasets/data/` under CC BY-SA 4.0): the parser and the encoding must cope with real
+//! annotations.
 #![allow(clippy::unwrap_used)]
 
 use provers::verify::{RowError, problem_from_line};
@@ -7,20 +8,15 @@ use provers::{Prover, parse};
 use rayon::prelude::*;
 use std::path::PathBuf;
 
-fn folio_train() -> Option<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/folio-v0.0-train.jsonl");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(e) => {
-            eprintln!("skipping: {} not readable ({e})", path.display());
-            None
-        }
-    }
+fn folio_train() -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../datasets/data/folio-v0.0-train.jsonl");
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{} is part of the repository: {e}", path.display()))
 }
 
 #[test]
 fn folio_premise_sets_parse_and_are_consistent() {
-    let Some(text) = folio_train() else { return };
+    let text = folio_train();
     let rows: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(rows.len(), 1004);
     let problems: Vec<_> = rows.iter().map(|r| problem_from_line(r)).collect();
@@ -46,7 +42,7 @@ const CONSISTENT: usize = 969;
 
 #[test]
 fn every_parsed_folio_formula_round_trips_through_the_printer() {
-    let Some(text) = folio_train() else { return };
+    let text = folio_train();
     let mut checked = 0;
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();

@@ -7,8 +7,8 @@
 #   3. a full disk (a 2 MiB tmpfs): a clear error, and the records written before stay valid;
 #   4. a corrupted memory db, a truncated JSONL, a config file with wrong types: clear
 #      errors naming the file (and line), never a panic.
-# A drill whose piece is not implemented yet says so and is skipped. Bounded: each command
-# runs under `timeout`.
+# A drill whose piece is missing says so and is skipped, or fails under GEN_REQUIRE_ALL=1.
+# Bounded: each command runs under `timeout`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 E2E_NAME=drills
@@ -25,7 +25,15 @@ T=60 # seconds any one command may take
 passed=0 failed=0 skipped=0
 ok() { passed=$((passed + 1)); e2e_say "ok: $*"; }
 bad() { failed=$((failed + 1)); e2e_say "FAILED: $*"; }
-skip() { skipped=$((skipped + 1)); e2e_say "skipped: $*"; }
+# Under GEN_REQUIRE_ALL=1 (scripts/test) a drill that cannot run is a failure.
+skip() {
+  if [ "${GEN_REQUIRE_ALL:-}" = 1 ]; then
+    bad "GEN_REQUIRE_ALL: cannot run: $*"
+  else
+    skipped=$((skipped + 1))
+    e2e_say "skipped: $*"
+  fi
+}
 
 # check_run DIR N: data.jsonl has exactly N records, unique ids, every line whole JSON.
 check_run() {
@@ -242,8 +250,8 @@ EOF
     bad "torn last line: $(tail -n 2 "$tmp/torn.err") ${msg:-}"
   fi
 
-  # A corrupted memory db: either recovered or a clear error naming the database; never a
-  # panic. `gen code` opens the memory first; its model is a closed loopback port, so no
+  # A corrupted memory db: a clear error naming the database, never a panic, and never a
+  # run that carries on as if nothing were wrong. `gen code` opens the memory first; its model is a closed loopback port, so no
   # call gets anywhere (the run just records failures).
   code=("$GEN" code -n 1 --langs python --api-base http://127.0.0.1:9/v1 --max-retries 0)
   timeout "$T" "${code[@]}" --max-attempts 1 --out "$tmp/mem" >/dev/null 2>&1 || true
@@ -265,7 +273,7 @@ EOF
     if ! no_panic "$tmp/mem.err" || [ "$rc" = 124 ]; then
       bad "corrupted memory db: panic or hang: $(tail -n 3 "$tmp/mem.err")"
     elif [ "$rc" = 0 ]; then
-      ok "corrupted memory db: recovered and the run went on"
+      bad "corrupted memory db: exit 0, the damage went unnoticed"
     elif grep "^error" "$tmp/mem.err" | grep -q "memory.sled"; then
       ok "corrupted memory db: $(grep "^error" "$tmp/mem.err" | head -n 1 | cut -c1-160)"
     else
