@@ -67,20 +67,24 @@ pub struct FileModel {
     pub price_out: Option<f64>,
 }
 
-/// `depth = 5` or `depth = "3-5"` in gen.toml.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum FileDepth {
-    One(i64),
-    Range(String),
-}
+/// `depth = 5` or `depth = "3-5"` in gen.toml, checked as the file is read (so a bad
+/// value is an error naming the file and line).
+#[derive(Debug, Clone, Copy)]
+pub struct FileDepth(DepthRange);
 
-impl std::fmt::Display for FileDepth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FileDepth::One(d) => write!(f, "{d}"),
-            FileDepth::Range(r) => f.write_str(r),
+impl<'de> Deserialize<'de> for FileDepth {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<FileDepth, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(i64),
+            Range(String),
         }
+        let text = match Raw::deserialize(d)? {
+            Raw::One(n) => n.to_string(),
+            Raw::Range(r) => r,
+        };
+        DepthRange::parse(&text).map(FileDepth).map_err(serde::de::Error::custom)
     }
 }
 
@@ -468,9 +472,7 @@ pub fn resolve_fol(raw: &FolArgs, file: &FileConfig) -> Result<FolConfig, Config
     let depths = match (&raw.depth, &raw.tier, &file.fol.depth, &file.fol.tier) {
         (Some(d), _, _, _) => DepthRange::parse(d).map_err(|e| invalid("--depth", e.to_string()))?,
         (None, Some(t), _, _) => DepthRange::tier(t).map_err(|e| invalid("--tier", e.to_string()))?,
-        (None, None, Some(d), _) => {
-            DepthRange::parse(&d.to_string()).map_err(|e| invalid("--depth", e.to_string()))?
-        }
+        (None, None, Some(d), _) => d.0,
         (None, None, None, Some(t)) => DepthRange::tier(t).map_err(|e| invalid("--tier", e.to_string()))?,
         (None, None, None, None) => DepthRange::one(3),
     };
@@ -638,7 +640,7 @@ mod tests {
     fn config_file_errors_name_the_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gen.toml");
-        std::fs::write(&path, "[run]\nseed = 1\n\n[fol]\ndepth = true\n").unwrap();
+        std::fs::write(&path, "[run]\nseed = 1\n\n[fol]\ndepth = \"deep\"\n").unwrap();
         let err = FileConfig::load(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("gen.toml:5"), "{err}");
     }

@@ -43,6 +43,9 @@ fn escape_attempts_are_contained_and_leave_nothing_behind() {
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
     let marker = format!("gen-sandbox-escape-{}", std::process::id());
+    // The secrets fixtures probe these: they must exist here, or a probe proves nothing.
+    let (repo, home) = common::host_paths();
+    assert!(repo.join("Cargo.toml").is_file() && home.is_dir(), "{} / {}", repo.display(), home.display());
     let work_root = tempfile::tempdir().unwrap();
 
     let mut groups: BTreeMap<u64, Vec<&common::Case>> = BTreeMap::new();
@@ -106,7 +109,10 @@ fn escape_attempts_are_contained_and_leave_nothing_behind() {
         sandboxes.push((sb, uid_base));
     }
 
-    // Nothing survives: no process under any slot uid, no connection, no file outside.
+    // Nothing survives: no process carrying the run's marker or under a slot uid, no
+    // connection, no file outside.
+    let marked = common::processes_marked(&marker);
+    assert!(marked.is_empty(), "processes survived their sandbox: {marked:?}");
     for (_, base) in &sandboxes {
         let left = processes_of(*base..*base + 2);
         assert!(left.is_empty(), "processes survived their sandbox: {left:?}");
@@ -156,4 +162,26 @@ fn file_names_cannot_leave_the_work_dir() {
     check.files.insert("../../escape.sh".into(), "x".into());
     let err = sb.replay(&check).unwrap_err();
     assert!(err.to_string().contains("must be relative"), "{err}");
+}
+
+#[test]
+fn a_leaked_process_is_found_by_its_marker() {
+    // The survivor check above must be able to fail: a process started with the marker,
+    // outside any sandbox and under our own uid, is found; once killed, it is not.
+    let marker = format!("gen-sandbox-leak-{}", std::process::id());
+    let mut leak =
+        std::process::Command::new("sleep").arg("30").env(common::MARKER_VAR, &marker).spawn().unwrap();
+    let found = common::processes_marked(&marker);
+    leak.kill().unwrap();
+    leak.wait().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("sleep"), "{found:?}");
+    assert!(common::processes_marked(&marker).is_empty());
+    // …and the marker reaches what runs inside a sandbox.
+    let reg = sandbox::Registry::builtin();
+    let bash = reg.get("bash").unwrap();
+    let mut check = bash.program_for("echo \"seen $GEN_ESCAPE_MARKER\"\n");
+    check.env.insert(common::MARKER_VAR.into(), marker.clone());
+    let rec = Sandbox::new(SandboxOptions::default()).unwrap().replay(&check).unwrap();
+    assert!(rec.stdout_tail.contains(&format!("seen {marker}")), "{}", rec.stdout_tail);
 }

@@ -30,14 +30,50 @@ impl Case {
         format!("{}/{}", self.lang.name, self.name)
     }
 
-    /// The check to run, with `@PORT@`/`@MARKER@` placeholders filled in.
+    /// The check to run, with `@PORT@`/`@MARKER@` placeholders filled in, and `@REPO@` /
+    /// `@HOME@` (the secrets fixtures probe them) as this checkout and this user's home.
     pub fn check(&self, port: u16, marker: &str) -> Check {
-        let fill = |s: &str| s.replace("@PORT@", &port.to_string()).replace("@MARKER@", marker);
-        match &self.tests {
+        let (repo, home) = host_paths();
+        let fill = |s: &str| {
+            s.replace("@PORT@", &port.to_string())
+                .replace("@MARKER@", marker)
+                .replace("@REPO@", &repo.display().to_string())
+                .replace("@HOME@", &home.display().to_string())
+        };
+        let mut check = match &self.tests {
             Some(t) => self.lang.check_for(&fill(&self.solution), &fill(t)),
             None => self.lang.program_for(&fill(&self.solution)),
+        };
+        // Every process the program starts inherits it: how the tests find survivors.
+        check.env.insert(MARKER_VAR.into(), marker.into());
+        check
+    }
+}
+
+/// The environment variable that carries a test run's marker into every sandboxed process.
+pub const MARKER_VAR: &str = "GEN_ESCAPE_MARKER";
+
+/// Live processes whose environment carries `MARKER_VAR=marker`, whatever their uid.
+pub fn processes_marked(marker: &str) -> Vec<String> {
+    let needle = format!("{MARKER_VAR}={marker}");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else { continue };
+        if environ.split(|&b| b == 0).any(|kv| kv == needle.as_bytes()) {
+            let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+            let name = status.lines().find(|l| l.starts_with("Name:")).unwrap_or("").replace('\t', " ");
+            found.push(format!("pid {} {name}", entry.file_name().to_string_lossy()));
         }
     }
+    found
+}
+
+/// This checkout's root and the user's home: paths that exist on the host, readable by
+/// the test, which a sandboxed program must not see.
+pub fn host_paths() -> (PathBuf, PathBuf) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new("/")).to_path_buf();
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
+    (repo, home)
 }
 
 pub fn fixtures_dir() -> PathBuf {
