@@ -42,9 +42,9 @@ fn outcome(cmd: &mut Command, out: Option<&Path>) -> Outcome {
     Outcome { status: run.status.code(), files, ids }
 }
 
-/// Runs `args` (with `{out}` replaced by a fresh directory) quietly and then with each
-/// loud flag, and requires the same outcome each time.
-fn same_when_loud(name: &str, args: &[&str], writes_dir: bool) {
+/// Runs `args` (with `{out}` replaced by a fresh directory) quietly, requiring exit
+/// `status`, and then with each loud flag, requiring the same outcome each time.
+fn same_when_loud(name: &str, args: &[&str], writes_dir: bool, status: i32) {
     let tmp = tempfile::tempdir().unwrap();
     let run = |flags: &[&str], k: usize| {
         let out: PathBuf = tmp.path().join(format!("out{k}"));
@@ -57,7 +57,7 @@ fn same_when_loud(name: &str, args: &[&str], writes_dir: bool) {
         outcome(&mut c, writes_dir.then_some(out.as_path()))
     };
     let quiet = run(&[], 0);
-    assert!(quiet.status.is_some(), "{name}: killed by a signal");
+    assert_eq!(quiet.status, Some(status), "{name}: exit status");
     if writes_dir {
         assert!(quiet.files.contains("data.jsonl"), "{name}: {quiet:?}");
     }
@@ -82,7 +82,7 @@ fn sandbox_usable() -> bool {
 
 #[test]
 fn fol_verify_inspect_merge_are_the_same_when_loud() {
-    same_when_loud("fol", &["fol", "--depth", "2", "-n", "30", "--seed", "4", "--out", "{out}"], true);
+    same_when_loud("fol", &["fol", "--depth", "2", "-n", "30", "--seed", "4", "--out", "{out}"], true, 0);
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("fol");
     let st = Command::new(env!("CARGO_BIN_EXE_gen"))
@@ -93,11 +93,11 @@ fn fol_verify_inspect_merge_are_the_same_when_loud() {
     assert!(st.success());
     let file = data.join("data.jsonl");
     let (dir, file) = (data.to_str().unwrap(), file.to_str().unwrap());
-    same_when_loud("verify", &["verify", "--json", file], false);
-    same_when_loud("inspect", &["inspect", dir], false);
-    same_when_loud("merge", &["merge", dir, dir, "--out", "{out}"], true);
+    same_when_loud("verify", &["verify", "--json", file], false, 0);
+    same_when_loud("inspect", &["inspect", dir], false, 0);
+    same_when_loud("merge", &["merge", dir, dir, "--out", "{out}"], true, 0);
     // A usage error exits 2 however loud.
-    same_when_loud("fol --depth 0", &["fol", "--depth", "0", "--out", "{out}"], false);
+    same_when_loud("fol --depth 0", &["fol", "--depth", "0", "--out", "{out}"], false, 2);
 }
 
 #[test]
@@ -124,8 +124,9 @@ fn llm_backed_runs_are_the_same_when_loud() {
             "{out}",
         ],
         true,
+        0,
     );
-    same_when_loud("chat", &["chat", "--api-base", &base, "--model", "mock", "Sentence: hello"], false);
+    same_when_loud("chat", &["chat", "--api-base", &base, "--model", "mock", "Sentence: hello"], false, 0);
     if !sandbox_usable() {
         return;
     }
@@ -149,9 +150,10 @@ fn llm_backed_runs_are_the_same_when_loud() {
             "{out}",
         ],
         true,
+        0,
     );
     let tmp = tempfile::tempdir().unwrap();
     let program = tmp.path().join("hello.py");
     std::fs::write(&program, "print('hello')\n").unwrap();
-    same_when_loud("exec", &["exec", program.to_str().unwrap()], false);
+    same_when_loud("exec", &["exec", "--lang", "python", program.to_str().unwrap()], false, 0);
 }
