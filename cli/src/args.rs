@@ -201,6 +201,7 @@ pub struct CodeArgs {
     /// Ask the model to score each sample; drop those below --min-score.
     #[arg(long)]
     pub judge: bool,
+    /// With --judge: the lowest score (0 to 10, default 6) a kept sample may have.
     #[arg(long)]
     pub min_score: Option<f64>,
     /// Drop derived samples whose cases reject less than this share of mechanical mutants
@@ -274,6 +275,7 @@ pub struct ChatArgs {
     /// Longest answer, in tokens (as `max_tokens` in OpenAI's API).
     #[arg(long = "max-tokens", value_name = "N", default_value_t = 256)]
     pub max_tokens: u32,
+    /// Sampling temperature (0 is greedy, so the same prompt gives the same answer).
     #[arg(long, default_value_t = 0.0)]
     pub temperature: f32,
 }
@@ -295,4 +297,35 @@ pub struct ExecArgs {
     /// Print the execution record as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// README: `--help` explains every flag. Each argument of every subcommand has a
+    /// non-empty help line.
+    #[test]
+    fn every_flag_has_a_help_line() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if ["help", "version"].contains(&id) {
+                    continue;
+                }
+                if arg.get_help().is_none_or(|h| h.to_string().trim().is_empty()) {
+                    missing.push(format!("{path} --{id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let cmd = Cli::command();
+        let mut missing = Vec::new();
+        walk(&cmd, "gen", &mut missing);
+        assert!(missing.is_empty(), "flags without help: {missing:?}");
+        assert!(cmd.get_subcommands().count() >= 7);
+    }
 }
