@@ -108,7 +108,7 @@ impl LlmNarrator {
         let (predicates, people) = words(sk, lx);
         let mut est = llm::TokenEstimate::default();
         for (premise, template) in sk.premises.iter().zip(templates) {
-            let narrate = self.narrate_prompt(&premise.formula, &predicates, &people)?;
+            let narrate = self.narrate_prompt(&premise.formula, None, &predicates, &people)?;
             let back = self.back_prompt(&template.sentence, &predicates, &people)?;
             est.calls += 2.0;
             est.prompt_tokens += (tokens(&narrate) + tokens(&back)) as f64;
@@ -118,9 +118,12 @@ impl LlmNarrator {
         Ok(est)
     }
 
+    /// `reading`, on retries, is the template sentence: a literal wording the model may
+    /// rephrase (the first try is the model's own wording).
     fn narrate_prompt(
         &self,
         formula: &Formula,
+        reading: Option<&str>,
         predicates: &[PredicateWords],
         people: &[PersonWords],
     ) -> Result<String, FolError> {
@@ -130,7 +133,12 @@ impl LlmNarrator {
         let own_people: Vec<&PersonWords> = people.iter().filter(|p| own_consts.contains(&p.name)).collect();
         Ok(self.prompts.render(
             "fol_narrate",
-            &serde_json::json!({ "fol": formula.to_string(), "predicates": own_preds, "people": own_people }),
+            &serde_json::json!({
+                "fol": formula.to_string(),
+                "reading": reading,
+                "predicates": own_preds,
+                "people": own_people,
+            }),
         )?)
     }
 
@@ -157,13 +165,15 @@ impl LlmNarrator {
         seed: u64,
         stats: &mut NarrationStats,
     ) -> Result<PremiseText, FolError> {
-        let narrate_prompt = self.narrate_prompt(formula, predicates, people)?;
+        let first_prompt = self.narrate_prompt(formula, None, predicates, people)?;
+        let retry_prompt = self.narrate_prompt(formula, Some(&template.sentence), predicates, people)?;
         for attempt in 1..=self.attempts {
+            let narrate_prompt = if attempt == 1 { &first_prompt } else { &retry_prompt };
             // Retries must differ from the first try, or a cached answer would repeat.
             let temperature = if attempt == 1 { 0.0 } else { 0.7 };
             let attempt_seed = Some(seed.wrapping_add(u64::from(attempt)));
             stats.calls += 1;
-            let sentence = clean_sentence(&self.ask(&narrate_prompt, temperature, attempt_seed).await?);
+            let sentence = clean_sentence(&self.ask(narrate_prompt, temperature, attempt_seed).await?);
             if sentence.is_empty() {
                 continue;
             }
