@@ -171,7 +171,13 @@ fn a_leaked_process_is_found_by_its_marker() {
     let marker = format!("gen-sandbox-leak-{}", std::process::id());
     let mut leak =
         std::process::Command::new("sleep").arg("30").env(common::MARKER_VAR, &marker).spawn().unwrap();
-    let found = common::processes_marked(&marker);
+    // The child carries the marker once it has exec'd; until then it shows our environment.
+    let started = std::time::Instant::now();
+    let mut found = common::processes_marked(&marker);
+    while found.is_empty() && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        found = common::processes_marked(&marker);
+    }
     leak.kill().unwrap();
     leak.wait().unwrap();
     assert_eq!(found.len(), 1, "{found:?}");
