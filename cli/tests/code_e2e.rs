@@ -10,12 +10,7 @@ use std::process::{Command, Stdio};
 
 #[test]
 fn gen_code_on_an_openai_endpoint_keeps_samples_that_replay() {
-    if let Err(e) = sandbox::Sandbox::new(sandbox::SandboxOptions::default()) {
-        assert!(
-            std::env::var("GEN_REQUIRE_ALL").as_deref() != Ok("1"),
-            "GEN_REQUIRE_ALL: the sandbox is not usable: {e}"
-        );
-        eprintln!("SKIPPED: the sandbox (bwrap) is not usable here");
+    if !common::sandbox_usable() {
         return;
     }
     let server = common::code_server();

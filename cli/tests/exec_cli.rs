@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::process::Command;
 
 fn gen_exec(args: &[&str]) -> (Option<i32>, String) {
@@ -24,9 +26,7 @@ fn exec_lists_languages_and_runs_programs_with_their_tests() {
         assert!(row.contains(if installed { " yes " } else { " no" }), "{row}");
         assert!(installed || !require, "GEN_REQUIRE_ALL: no toolchain for {}", lang.name);
     }
-    if sandbox::Sandbox::new(sandbox::SandboxOptions::default()).is_err() {
-        assert!(!require, "GEN_REQUIRE_ALL: the sandbox is not usable");
-        eprintln!("SKIPPED: the sandbox (bwrap) is not usable here");
+    if !common::sandbox_usable() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

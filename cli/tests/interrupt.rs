@@ -17,16 +17,7 @@ fn an_interrupt_stops_cleanly_and_loses_nothing() {
     let (_serial, s) = server(40);
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("fol");
-    let child = fol(&s, &out, &["-n", "24", "--concurrency", "2"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while ids(&out).len() < 4 && started.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let child = started_run(&s, &out, 4);
     let pid = child.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
     let output = child.wait_with_output().unwrap();

@@ -66,20 +66,6 @@ fn same_when_loud(name: &str, args: &[&str], writes_dir: bool, status: i32) {
     }
 }
 
-fn sandbox_usable() -> bool {
-    match sandbox::Sandbox::new(sandbox::SandboxOptions::default()) {
-        Ok(_) => true,
-        Err(e) => {
-            assert!(
-                std::env::var("GEN_REQUIRE_ALL").as_deref() != Ok("1"),
-                "GEN_REQUIRE_ALL: the sandbox is not usable: {e}"
-            );
-            eprintln!("SKIPPED: the sandbox (bwrap) is not usable here");
-            false
-        }
-    }
-}
-
 #[test]
 fn fol_verify_inspect_merge_are_the_same_when_loud() {
     same_when_loud("fol", &["fol", "--depth", "2", "-n", "30", "--seed", "4", "--out", "{out}"], true, 0);
@@ -127,7 +113,7 @@ fn llm_backed_runs_are_the_same_when_loud() {
         0,
     );
     same_when_loud("chat", &["chat", "--api-base", &base, "--model", "mock", "Sentence: hello"], false, 0);
-    if !sandbox_usable() {
+    if !common::sandbox_usable() {
         return;
     }
     let code = common::code_server();

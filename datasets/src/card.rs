@@ -316,15 +316,20 @@ fn write_counts(out: &mut String, summary: &Summary, run: &RunInfo) {
     out.push('\n');
 }
 
-fn write_fol(out: &mut String, fol: &crate::stats::FolStats) {
-    out.push_str("## Labels by proof depth\n\n");
-    let labels: Vec<&String> = fol.labels.keys().collect();
+/// The header of a table with one column per label and a total: `| first | True | … |`.
+fn label_header(out: &mut String, first: &str, first_align: &str, labels: &[&String]) {
     let _ = writeln!(
         out,
-        "| depth | {} | total |\n| ---: |{} ---: |",
+        "| {first} | {} | total |\n| {first_align} |{} ---: |",
         labels.iter().map(|l| cell(l)).collect::<Vec<_>>().join(" | "),
         " ---: |".repeat(labels.len())
     );
+}
+
+fn write_fol(out: &mut String, fol: &crate::stats::FolStats) {
+    out.push_str("## Labels by proof depth\n\n");
+    let labels: Vec<&String> = fol.labels.keys().collect();
+    label_header(out, "depth", "---:", &labels);
     for (depth, row) in &fol.label_by_depth {
         let counts: Vec<String> =
             labels.iter().map(|l| row.get(*l).copied().unwrap_or(0).to_string()).collect();
@@ -336,12 +341,7 @@ fn write_fol(out: &mut String, fol: &crate::stats::FolStats) {
         out.push_str(
             "Labels by the conclusion's surface form (a form whose shares are far from a third gives the answer away):\n\n",
         );
-        let _ = writeln!(
-            out,
-            "| conclusion | {} | total |\n| --- |{} ---: |",
-            labels.iter().map(|l| cell(l)).collect::<Vec<_>>().join(" | "),
-            " ---: |".repeat(labels.len())
-        );
+        label_header(out, "conclusion", "---", &labels);
         for (form, row) in &fol.label_by_conclusion_form {
             let n: u64 = row.values().sum();
             let shares: Vec<String> =

@@ -120,3 +120,19 @@ pub fn code_server() -> Server {
     let server = runtime.block_on(MockServer::start(cfg)).unwrap();
     Server { _runtime: runtime, server }
 }
+
+/// Whether the sandbox works here; a failure under `GEN_REQUIRE_ALL=1`, else a skip
+/// (said on stderr) for the caller to honour.
+pub fn sandbox_usable() -> bool {
+    match sandbox::Sandbox::new(sandbox::SandboxOptions::default()) {
+        Ok(_) => true,
+        Err(e) => {
+            assert!(
+                std::env::var("GEN_REQUIRE_ALL").as_deref() != Ok("1"),
+                "GEN_REQUIRE_ALL: the sandbox is not usable: {e}"
+            );
+            eprintln!("SKIPPED: the sandbox (bwrap) is not usable here");
+            false
+        }
+    }
+}
