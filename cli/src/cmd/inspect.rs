@@ -29,9 +29,9 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         return Ok(match record {
             Some(r) => {
                 if args.json {
-                    println!("{}", serde_json::to_string_pretty(&r)?);
+                    super::emit(&format!("{}\n", serde_json::to_string_pretty(&r)?))?;
                 } else {
-                    print!("{}", render_record(&r));
+                    super::emit(&render_record(&r))?;
                 }
                 ExitCode::SUCCESS
             }
@@ -50,20 +50,21 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             "matching": matching,
             "samples": samples,
         });
-        println!("{}", serde_json::to_string(&out)?);
+        super::emit(&format!("{}\n", serde_json::to_string(&out)?))?;
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", render_summary(&summary));
+    let mut text = render_summary(&summary);
     if args.sample > 0 && !samples.is_empty() {
         let of =
             if filters.is_empty() { String::new() } else { format!(", {matching} matching the filters") };
-        println!("\nSample records ({} of {}{of}):", samples.len(), summary.records);
+        let _ = writeln!(text, "\nSample records ({} of {}{of}):", samples.len(), summary.records);
         for r in &samples {
-            print!("\n{}", render_record(r));
+            let _ = write!(text, "\n{}", render_record(r));
         }
     } else if !filters.is_empty() {
-        println!("\nNo record matches the filters.");
+        text.push_str("\nNo record matches the filters.\n");
     }
+    super::emit(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 
