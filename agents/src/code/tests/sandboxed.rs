@@ -89,3 +89,29 @@ async fn openai_backend_and_sandbox_write_records_that_replay_green() {
         );
     }
 }
+
+/// README: a given answer's tests come from what it returns for the proposer's calls, and
+/// need at least two distinct returned values (one value would also hold for a function
+/// that ignores its input). Both directions, through the real sandbox running Python.
+#[test]
+fn probed_tests_need_two_distinct_values() {
+    let Some(sandbox) = sandbox_or_skip() else { return };
+    let checker = SandboxChecker::new(sandbox);
+    let calls = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let constant = "def grade(score):\n    return 'pass'\n";
+    let reason = checker
+        .probe_tests("python", constant, "grade", &calls(&["grade(10)", "grade(90)", "grade(55)"]))
+        .unwrap()
+        .unwrap_err();
+    assert!(reason.contains("returned 1 distinct value"), "{reason}");
+
+    let real = "def grade(score):\n    return 'pass' if score >= 50 else 'fail'\n";
+    let tests = checker
+        .probe_tests("python", real, "grade", &calls(&["grade(10)", "grade(90)", "grade(55)"]))
+        .unwrap()
+        .unwrap();
+    // The expected values are what the solution returned, one assertion per call.
+    assert!(tests.contains("grade(10)") && tests.contains("'fail'"), "{tests}");
+    assert!(tests.contains("grade(90)") && tests.contains("'pass'"), "{tests}");
+    assert_eq!(tests.matches("grade(").count(), 3, "{tests}");
+}
