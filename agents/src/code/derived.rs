@@ -75,6 +75,8 @@ pub(crate) struct DerivedSample {
     pub role: &'static str,
     pub exercise: Exercise,
     pub execution: Execution,
+    /// The tests against the language's empty stub (they failed there).
+    pub stub: Execution,
     /// Checks run on the solution before it passed (1 = first time).
     pub attempts: u32,
     /// Fresh solves it took to carry the instruction to green.
@@ -453,7 +455,8 @@ pub(crate) async fn derive(
         });
         return Ok(d);
     }
-    if checker.check(lang, &checker.stub(lang), &source.tests)?.passed {
+    let stub = checker.check(lang, &checker.stub(lang), &source.tests)?;
+    if stub.passed {
         d.failures.push(DerivedFailure {
             attempts,
             concepts: concepts.clone(),
@@ -524,6 +527,7 @@ pub(crate) async fn derive(
             role: "propose",
             exercise: exercise.clone(),
             execution: exec,
+            stub,
             attempts,
             fresh_tries: tries,
             mutation,
@@ -627,7 +631,8 @@ pub(crate) async fn derive(
             });
             continue;
         };
-        if checker.check(olang, &checker.stub(olang), &target.tests)?.passed {
+        let ostub = checker.check(olang, &checker.stub(olang), &target.tests)?;
+        if ostub.passed {
             d.failures.push(DerivedFailure {
                 attempts: oattempts,
                 ..failure(olang, "port", "vacuous_tests", "the cases pass against the stub")
@@ -670,6 +675,7 @@ pub(crate) async fn derive(
                     concepts: concepts.clone(),
                 },
                 execution: oexec,
+                stub: ostub,
                 attempts: oattempts,
                 fresh_tries: tries,
                 mutation: omutation,

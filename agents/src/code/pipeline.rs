@@ -519,6 +519,7 @@ impl<'a> CodeGenerator<'a> {
             let verified = Verified {
                 exercise: sample.exercise.clone(),
                 execution: sample.execution.clone(),
+                stub: sample.stub.clone(),
                 attempts: sample.attempts,
                 faults: sample.faults.clone(),
                 dialogue: sample.dialogue.clone(),
@@ -801,13 +802,15 @@ impl<'a> CodeGenerator<'a> {
         if let Some(t) = &ctx.summary_turn {
             dialogue.push(t.clone());
         }
+        // What the checker returned for the solution and for the empty stub.
         let mut verification = Verification {
-            compiled: true,
-            passed: true,
+            compiled: v.execution.compiled,
+            passed: v.execution.passed,
             runtime_ms: v.execution.runtime_ms,
-            non_vacuous: Some(true),
+            non_vacuous: Some(!v.stub.passed),
             ..Verification::default()
         };
+        verification.extra.insert("stub_outcome".into(), serde_json::json!(v.stub.outcome));
         verification.extra.insert("attempts".into(), serde_json::json!(v.attempts));
         if let Some(f) = derived {
             verification.tests_run = Some(f.cases.len() as u32);

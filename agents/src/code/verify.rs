@@ -15,6 +15,8 @@ const OUTPUT_IN_PROMPT: usize = 1200;
 pub struct Verified {
     pub exercise: Exercise,
     pub execution: Execution,
+    /// The same tests against the language's empty stub, which they failed.
+    pub stub: Execution,
     /// Checks run on real solutions (1 = passed first time).
     pub attempts: u32,
     pub faults: Vec<String>,
@@ -65,7 +67,7 @@ pub(crate) async fn verify(
         let (stage, problem, output) = if exec.passed {
             let stub = checker.check(lang, &checker.stub(lang), &exercise.tests)?;
             if !stub.passed {
-                return Ok(Ok(Verified { exercise, execution: exec, attempts, faults, dialogue }));
+                return Ok(Ok(Verified { exercise, execution: exec, stub, attempts, faults, dialogue }));
             }
             (
                 "vacuous_tests",

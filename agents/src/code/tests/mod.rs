@@ -71,7 +71,11 @@ async fn single_language_run_keeps_verified_samples_with_provenance() {
     assert_eq!(recs.len(), 3);
     let r = &recs[0];
     assert_eq!(r.lang, "python");
-    assert!(r.verification.passed && r.verification.non_vacuous == Some(true));
+    // The stored verdicts are the checker's: the tests passed the solution, and failed (an
+    // import error, not a syntax error) against the empty stub.
+    assert!(r.verification.passed && r.verification.compiled, "{:?}", r.verification);
+    assert_eq!(r.verification.non_vacuous, Some(true));
+    assert_eq!(r.verification.extra["stub_outcome"], "failed", "{:?}", r.verification);
     assert!(r.response.contains("```python\ndef "), "{}", r.response);
     assert!(r.check.files.contains_key("solution.py"));
     assert!(r.provenance.seed_snippet.as_deref().unwrap().starts_with("builtin:python/"));
