@@ -112,13 +112,87 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_embedded_template_renders_strictly_or_reports_missing_vars() {
+    fn every_embedded_template_renders_strictly_once_its_variables_are_given() {
         let p = Prompts::embedded().unwrap();
         assert_eq!(p.names().count(), EMBEDDED.len());
         for name in p.names() {
             assert_eq!(p.hash(name).unwrap().len(), 16);
         }
         assert!(matches!(p.render("no-such-template", &()), Err(PromptError::Unknown(_))));
+        // Every template renders once each variable it names is given (strictly: a missing
+        // one is an error naming it), and nothing of handlebars is left in the text.
+        for name in p.names() {
+            let (text, data) = render_filled(&p, name);
+            assert!(!text.trim().is_empty() && !text.contains("{{"), "{name}: {text}");
+            if data.as_object().is_some_and(|o| !o.is_empty()) {
+                assert!(
+                    p.render(name, &serde_json::json!({})).is_err(),
+                    "{name} renders without its variables"
+                );
+            }
+        }
+    }
+
+    /// Renders `name`, adding each variable strict mode reports missing (a list where the
+    /// template iterates over it, else a word), at the top level or, when that does not
+    /// help, in the items of the lists given so far.
+    fn render_filled(p: &Prompts, name: &str) -> (String, serde_json::Value) {
+        use serde_json::{Value, json};
+        fn put(v: &mut Value, path: &[&str], value: &Value) {
+            let Value::Object(o) = v else { return };
+            match path {
+                [] => {}
+                [last] => {
+                    o.insert(last.to_string(), value.clone());
+                }
+                [first, rest @ ..] => {
+                    let inner = o.entry(first.to_string()).or_insert_with(|| json!({}));
+                    if !inner.is_object() {
+                        *inner = json!({});
+                    }
+                    put(inner, rest, value);
+                }
+            }
+        }
+        fn put_in_items(v: &mut Value, path: &[&str], value: &Value) {
+            match v {
+                Value::Array(items) => items.iter_mut().for_each(|item| {
+                    put(item, path, value);
+                    put_in_items(item, path, value);
+                }),
+                Value::Object(o) => o.values_mut().for_each(|x| put_in_items(x, path, value)),
+                _ => {}
+            }
+        }
+        let source = p.source(name).unwrap();
+        let mut data = json!({});
+        let mut last = String::new();
+        for _ in 0..200 {
+            let reason = match p.render(name, &data) {
+                Ok(text) => return (text, data),
+                Err(PromptError::Render { reason, .. }) => reason,
+                Err(e) => panic!("{name}: {e}"),
+            };
+            let var = reason
+                .split("strict mode Some(\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap_or_else(|| panic!("{name}: not a missing variable: {reason}"))
+                .trim_start_matches("this.")
+                .to_string();
+            let iterated =
+                source.contains(&format!("#each {var}}}")) || source.contains(&format!("#each {var} "));
+            let value = if iterated { json!([{}]) } else { json!("word") };
+            let path: Vec<&str> = var.split('.').collect();
+            if var == last {
+                // Given at the top level and still missing: it belongs to a list's items.
+                put_in_items(&mut data, &path, &value);
+            } else {
+                put(&mut data, &path, &value);
+            }
+            last = var;
+        }
+        panic!("{name}: still does not render: {data}");
     }
 
     #[test]
