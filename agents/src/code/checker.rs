@@ -54,6 +54,10 @@ pub trait Checker: Send + Sync {
     fn check(&self, lang: &str, solution: &str, tests: &str) -> Result<Execution, CheckError>;
     /// The "empty solution" the tests must fail against.
     fn stub(&self, lang: &str) -> String;
+    /// `tests` against `lang`'s stub: what a non-vacuous test file must fail.
+    fn check_stub(&self, lang: &str, tests: &str) -> Result<Execution, CheckError> {
+        self.check(lang, &self.stub(lang), tests)
+    }
     /// How tests are written for `lang`, verbatim into prompts.
     fn convention(&self, lang: &str) -> String;
     /// A worked exercise in `lang`'s conventions, shown to the model as the form of a good

@@ -22,6 +22,7 @@ use crate::code::discussion::{AskError, Caller, turn};
 use crate::code::gates;
 use crate::code::mutate::{self, MutationResult};
 use crate::code::seeds::Seed;
+use crate::code::verify::Verified;
 use crate::code::{CodeError, Usage};
 use datasets::Turn;
 use sandbox::cases::{self, CallCase, Signature};
@@ -73,17 +74,11 @@ pub(crate) struct DerivedSample {
     pub lang: String,
     /// `propose` or `port`.
     pub role: &'static str,
-    pub exercise: Exercise,
-    pub execution: Execution,
-    /// The tests against the language's empty stub (they failed there).
-    pub stub: Execution,
-    /// Checks run on the solution before it passed (1 = first time).
-    pub attempts: u32,
+    /// The exercise with what the checker returned for it and for the stub.
+    pub verified: Verified,
     /// Fresh solves it took to carry the instruction to green.
     pub fresh_tries: u32,
     pub mutation: MutationResult,
-    pub faults: Vec<String>,
-    pub dialogue: Vec<Turn>,
 }
 
 /// A version that did not.
@@ -455,7 +450,7 @@ pub(crate) async fn derive(
         });
         return Ok(d);
     }
-    let stub = checker.check(lang, &checker.stub(lang), &source.tests)?;
+    let stub = checker.check_stub(lang, &source.tests)?;
     if stub.passed {
         d.failures.push(DerivedFailure {
             attempts,
@@ -525,14 +520,16 @@ pub(crate) async fn derive(
         Ok(tries) => d.samples.push(DerivedSample {
             lang: lang.to_string(),
             role: "propose",
-            exercise: exercise.clone(),
-            execution: exec,
-            stub,
-            attempts,
+            verified: Verified {
+                exercise: exercise.clone(),
+                execution: exec,
+                stub,
+                attempts,
+                faults: faults.clone(),
+                dialogue,
+            },
             fresh_tries: tries,
             mutation,
-            faults: faults.clone(),
-            dialogue,
         }),
         Err(reason) => {
             d.failures.push(DerivedFailure {
@@ -631,7 +628,7 @@ pub(crate) async fn derive(
             });
             continue;
         };
-        let ostub = checker.check(olang, &checker.stub(olang), &target.tests)?;
+        let ostub = checker.check_stub(olang, &target.tests)?;
         if ostub.passed {
             d.failures.push(DerivedFailure {
                 attempts: oattempts,
@@ -666,21 +663,23 @@ pub(crate) async fn derive(
             Ok(tries) => d.samples.push(DerivedSample {
                 lang: olang.to_string(),
                 role: "port",
-                exercise: Exercise {
-                    instruction: oinstruction,
-                    solution: osolution,
-                    tests: target.tests.clone(),
-                    entry_point: checker.entry_name(olang, &sig),
-                    explanation: String::new(),
-                    concepts: concepts.clone(),
+                verified: Verified {
+                    exercise: Exercise {
+                        instruction: oinstruction,
+                        solution: osolution,
+                        tests: target.tests.clone(),
+                        entry_point: checker.entry_name(olang, &sig),
+                        explanation: String::new(),
+                        concepts: concepts.clone(),
+                    },
+                    execution: oexec,
+                    stub: ostub,
+                    attempts: oattempts,
+                    faults: ofaults,
+                    dialogue: odialogue,
                 },
-                execution: oexec,
-                stub: ostub,
-                attempts: oattempts,
                 fresh_tries: tries,
                 mutation: omutation,
-                faults: ofaults,
-                dialogue: odialogue,
             }),
             Err(reason) => d.failures.push(DerivedFailure {
                 instruction: oinstruction,

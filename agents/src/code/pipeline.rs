@@ -509,22 +509,15 @@ impl<'a> CodeGenerator<'a> {
             let stats = self.summary.per_lang.entry(sample.lang.clone()).or_default();
             stats.attempted += 1;
             stats.passed += 1;
-            stats.repaired += u64::from(sample.attempts > 1);
+            let verified = &sample.verified;
+            stats.repaired += u64::from(verified.attempts > 1);
             let candidate = Candidate {
                 lang: sample.lang.clone(),
                 role: sample.role,
-                exercise: sample.exercise.clone(),
+                exercise: verified.exercise.clone(),
                 probe_calls: Vec::new(),
             };
-            let verified = Verified {
-                exercise: sample.exercise.clone(),
-                execution: sample.execution.clone(),
-                stub: sample.stub.clone(),
-                attempts: sample.attempts,
-                faults: sample.faults.clone(),
-                dialogue: sample.dialogue.clone(),
-            };
-            let gate = self.gate(&caller, &sample.lang, &verified).await?;
+            let gate = self.gate(&caller, &sample.lang, verified).await?;
             let fields = DerivedFields {
                 signature: signature.clone(),
                 cases: cases.clone(),
@@ -532,7 +525,7 @@ impl<'a> CodeGenerator<'a> {
                 fresh_tries: sample.fresh_tries,
                 mutation: sample.mutation,
             };
-            self.settle(sink, &ctx, &candidate, &verified, gate, Some(&fields))?;
+            self.settle(sink, &ctx, &candidate, verified, gate, Some(&fields))?;
         }
         let involved: BTreeSet<String> = std::iter::once(d.proposer.clone())
             .chain(d.samples.iter().map(|s| s.lang.clone()))

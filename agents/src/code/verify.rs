@@ -65,7 +65,7 @@ pub(crate) async fn verify(
         attempts += 1;
         let exec = checker.check(lang, &exercise.solution, &exercise.tests)?;
         let (stage, problem, output) = if exec.passed {
-            let stub = checker.check(lang, &checker.stub(lang), &exercise.tests)?;
+            let stub = checker.check_stub(lang, &exercise.tests)?;
             if !stub.passed {
                 return Ok(Ok(Verified { exercise, execution: exec, stub, attempts, faults, dialogue }));
             }
