@@ -27,7 +27,7 @@ pub fn run(args: ChatArgs, model: ModelConfig) -> anyhow::Result<ExitCode> {
     let response = runtime
         .block_on(chat_model.chat(request))
         .with_context(|| format!("{} did not answer", describe(&model.backend)))?;
-    println!("{}", response.content);
+    outln!("{}", response.content);
     eprintln!(
         "{}: {} prompt + {} completion tokens, {:.2} s, {} retries",
         chat_model.model_name(),

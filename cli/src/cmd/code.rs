@@ -270,12 +270,12 @@ fn dry_run(cfg: &CodeConfig) -> anyhow::Result<ExitCode> {
     let kept = if records.exists() { datasets::read_values(&records)?.values.len() as u64 } else { 0 };
     let remaining = target.saturating_sub(kept);
     let items_max = shard_part(cfg.max_attempts, cfg.run.shard.index, cfg.run.shard.count).div_ceil(langs);
-    println!(
+    outln!(
         "gen code (dry run): keep {remaining} more samples in {} ({kept} already in {})",
         cfg.langs.join(", "),
         cfg.run.out.display()
     );
-    println!(
+    outln!(
         "  discussion: {}, {} round(s){}",
         if cfg.parallel_discussion { "parallel" } else { "centralized" },
         cfg.rounds.max(1),
@@ -308,17 +308,21 @@ fn dry_run(cfg: &CodeConfig) -> anyhow::Result<ExitCode> {
     let (Some(played), Some(played_yield)) = (sim.per_item(), sim.kept_per_item()) else {
         anyhow::bail!("the dry run could not play a work item");
     };
-    println!(
+    outln!(
         "  per work item, played with stand-in answers: ~{:.1} calls, ~{:.0} prompt + ~{:.0} completion tokens, {played_yield:.1} samples if every candidate passes",
-        played.calls, played.prompt_tokens, played.completion_tokens
+        played.calls,
+        played.prompt_tokens,
+        played.completion_tokens
     );
     let (per_item, per_item_yield, source) = match observed.and_then(|o| o.per_item().zip(o.kept_per_item()))
     {
         Some((per, y)) => {
             let items = observed.map_or(0, |o| o.items);
-            println!(
+            outln!(
                 "  per work item, observed over {items} items of earlier runs: ~{:.1} calls, ~{:.0} prompt + ~{:.0} completion tokens, {y:.2} samples",
-                per.calls, per.prompt_tokens, per.completion_tokens
+                per.calls,
+                per.prompt_tokens,
+                per.completion_tokens
             );
             (per, y, "observed")
         }
@@ -332,11 +336,11 @@ fn dry_run(cfg: &CodeConfig) -> anyhow::Result<ExitCode> {
     let est = per_item.scaled(items as f64);
     let b = cfg.model.budget;
     let cost = b.cost(est.prompt_tokens, est.completion_tokens);
-    println!("  work items: ~{items} (at most {items_max} by --max-attempts {})", cfg.max_attempts);
-    println!("  model calls: ~{:.0} (from the {source} figures; retries and repairs add more)", est.calls);
-    println!("  tokens: ~{:.0} prompt + ~{:.0} completion", est.prompt_tokens, est.completion_tokens);
-    println!("  cost: ~${cost:.4} at ${}/M prompt and ${}/M completion tokens", b.price_in, b.price_out);
-    println!(
+    outln!("  work items: ~{items} (at most {items_max} by --max-attempts {})", cfg.max_attempts);
+    outln!("  model calls: ~{:.0} (from the {source} figures; retries and repairs add more)", est.calls);
+    outln!("  tokens: ~{:.0} prompt + ~{:.0} completion", est.prompt_tokens, est.completion_tokens);
+    outln!("  cost: ~${cost:.4} at ${}/M prompt and ${}/M completion tokens", b.price_in, b.price_out);
+    outln!(
         "{}",
         serde_json::json!({"items": items, "calls": est.calls.round(), "prompt_tokens": est.prompt_tokens.round(),
             "completion_tokens": est.completion_tokens.round(), "cost_usd": cost, "source": source})

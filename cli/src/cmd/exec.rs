@@ -28,7 +28,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
         None => sandbox.run_program(lang, &source)?,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&record)?);
+        outln!("{}", serde_json::to_string_pretty(&record)?);
     } else {
         print_record(&record);
     }
@@ -50,15 +50,15 @@ fn list(registry: &Registry, json: bool) -> anyhow::Result<ExitCode> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("{:<12} {:<18} {:<10} toolchain", "language", "aliases", "installed");
+        outln!("{:<12} {:<18} {:<10} toolchain", "language", "aliases", "installed");
         for (l, version) in &rows {
             let (mark, detail) = match version {
                 Some(v) => ("yes", v.clone()),
                 None => ("NO", format!("`{}` failed (run scripts/setup)", l.detect.join(" "))),
             };
-            println!("{:<12} {:<18} {:<10} {}", l.name, l.aliases.join(","), mark, detail);
+            outln!("{:<12} {:<18} {:<10} {}", l.name, l.aliases.join(","), mark, detail);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -66,9 +66,9 @@ fn list(registry: &Registry, json: bool) -> anyhow::Result<ExitCode> {
 
 fn print_record(r: &ExecRecord) {
     let last = r.check.commands.get(r.step).map(|c| c.join(" ")).unwrap_or_default();
-    println!("outcome:  {}", r.outcome);
-    println!("time:     {} ms", r.duration_ms);
-    println!("step:     {} of {}: {last}", r.step + 1, r.check.commands.len());
+    outln!("outcome:  {}", r.outcome);
+    outln!("time:     {} ms", r.duration_ms);
+    outln!("step:     {} of {}: {last}", r.step + 1, r.check.commands.len());
     for (name, tail, total) in
         [("stdout", &r.stdout_tail, r.stdout_bytes), ("stderr", &r.stderr_tail, r.stderr_bytes)]
     {
@@ -80,10 +80,10 @@ fn print_record(r: &ExecRecord) {
         } else {
             String::new()
         };
-        println!("--- {name}{shown}");
-        print!("{tail}");
+        outln!("--- {name}{shown}");
+        out!("{tail}");
         if !tail.ends_with('\n') {
-            println!();
+            outln!();
         }
     }
 }

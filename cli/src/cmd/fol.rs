@@ -240,7 +240,7 @@ fn dry_run(
     lexicon: &Lexicon,
     prover: &Prover,
 ) -> anyhow::Result<ExitCode> {
-    println!(
+    outln!(
         "gen fol (dry run): {} work items to do at depth {} ({} already written in {})",
         todo.len(),
         cfg.depths,
@@ -248,7 +248,7 @@ fn dry_run(
         cfg.run.out.display()
     );
     if !cfg.narrator_llm {
-        println!("  narrator: template (offline): no model calls, no tokens, no cost");
+        outln!("  narrator: template (offline): no model calls, no tokens, no cost");
         return Ok(ExitCode::SUCCESS);
     }
     let placeholder: Arc<dyn llm::ChatModel> = Arc::new(llm::ScriptedModel::new(Vec::<String>::new()));
@@ -273,7 +273,7 @@ fn dry_run(
     };
     let (est, source) = match observed.and_then(|o| o.per_item().map(|p| (o.items, p))) {
         Some((items, per)) => {
-            println!(
+            outln!(
                 "  rendered prompts say ~{:.0} calls, ~{:.0} tokens; {items} items of earlier runs averaged ~{:.1} calls, ~{:.0} tokens per item",
                 rendered.calls,
                 rendered.total(),
@@ -286,13 +286,13 @@ fn dry_run(
     };
     let b = cfg.model.budget;
     let cost = b.cost(est.prompt_tokens, est.completion_tokens);
-    println!(
+    outln!(
         "  model calls: ~{:.0} (narration + back-translation per premise, from the {source} figures)",
         est.calls
     );
-    println!("  tokens: ~{:.0} prompt + ~{:.0} completion", est.prompt_tokens, est.completion_tokens);
-    println!("  cost: ~${cost:.4} at ${}/M prompt and ${}/M completion tokens", b.price_in, b.price_out);
-    println!(
+    outln!("  tokens: ~{:.0} prompt + ~{:.0} completion", est.prompt_tokens, est.completion_tokens);
+    outln!("  cost: ~${cost:.4} at ${}/M prompt and ${}/M completion tokens", b.price_in, b.price_out);
+    outln!(
         "{}",
         serde_json::json!({"items": todo.len(), "calls": est.calls.round(), "prompt_tokens": est.prompt_tokens.round(),
             "completion_tokens": est.completion_tokens.round(), "cost_usd": cost, "source": source})

@@ -29,9 +29,9 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         return Ok(match record {
             Some(r) => {
                 if args.json {
-                    super::emit(&format!("{}\n", serde_json::to_string_pretty(&r)?))?;
+                    outln!("{}", serde_json::to_string_pretty(&r)?);
                 } else {
-                    super::emit(&render_record(&r))?;
+                    out!("{}", render_record(&r));
                 }
                 ExitCode::SUCCESS
             }
@@ -50,21 +50,20 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             "matching": matching,
             "samples": samples,
         });
-        super::emit(&format!("{}\n", serde_json::to_string(&out)?))?;
+        outln!("{}", serde_json::to_string(&out)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let mut text = render_summary(&summary);
+    out!("{}", render_summary(&summary));
     if args.sample > 0 && !samples.is_empty() {
         let of =
             if filters.is_empty() { String::new() } else { format!(", {matching} matching the filters") };
-        let _ = writeln!(text, "\nSample records ({} of {}{of}):", samples.len(), summary.records);
+        outln!("\nSample records ({} of {}{of}):", samples.len(), summary.records);
         for r in &samples {
-            let _ = write!(text, "\n{}", render_record(r));
+            out!("\n{}", render_record(r));
         }
     } else if !filters.is_empty() {
-        text.push_str("\nNo record matches the filters.\n");
+        outln!("\nNo record matches the filters.");
     }
-    super::emit(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 

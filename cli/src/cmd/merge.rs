@@ -27,7 +27,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             notes.push(format!("{} lines without id kept", f.without_id));
         }
         let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
-        println!("{}: {} from {} inputs{notes}", f.name, f.written, f.inputs);
+        outln!("{}: {} from {} inputs{notes}", f.name, f.written, f.inputs);
     }
 
     if let Some(mut run) = report.run.clone() {
@@ -56,7 +56,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             found += 1;
             let shard = Memory::open(&path)?;
             let stats = target.merge_from(&shard)?;
-            println!(
+            outln!(
                 "memory {}: {} entries added, {} already present, {} kept from the target on conflict",
                 path.display(),
                 stats.copied,

@@ -41,7 +41,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             for c in &row.claims {
                 let item = c.item.map(|i| format!(" #{i}")).unwrap_or_default();
                 let claim = serde_json::to_value(c.claim).ok().and_then(|v| v.as_str().map(str::to_string));
-                println!(
+                outln!(
                     "{shown}:{}{id}: CLAIM FAILS ({}{item}): {}",
                     row.line,
                     claim.unwrap_or_default(),
@@ -60,11 +60,11 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                 Finding::ProverError { error } => format!("Z3 ERROR: {error}"),
                 Finding::BadRow { reason } => format!("BAD ROW: {reason}"),
             };
-            println!("{shown}:{}{id}: {what}", row.line);
+            outln!("{shown}:{}{id}: {what}", row.line);
         }
         let s = &report.summary;
         let secs = file_started.elapsed().as_secs_f64();
-        println!(
+        outln!(
             "{shown}: {} rows, {} parsed, {} agree, {} disagree, {} inconsistent, {} errors ({:.2} s, {:.0} rows/s)",
             s.total,
             s.parsed,
@@ -79,7 +79,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         total.add(s);
     }
     if args.files.len() > 1 {
-        println!(
+        outln!(
             "total: {} rows, {} parsed, {} agree, {} disagree, {} inconsistent, {} errors ({:.2} s)",
             total.total,
             total.parsed,
@@ -93,9 +93,9 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     if args.files.len() > 1 {
         print_claims(&total.claims);
     }
-    println!("z3 {}", provers::z3_version());
+    outln!("z3 {}", provers::z3_version());
     if args.json {
-        println!("{}", serde_json::to_string(&total)?);
+        outln!("{}", serde_json::to_string(&total)?);
     }
     Ok(if total.all_agree() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -108,7 +108,7 @@ fn print_claims(c: &ClaimCounts) {
     let part = |name: &str, n: &provers::verify::ClaimCount| {
         format!("{name} {}/{} re-proven", n.checked - n.failed, n.checked)
     };
-    println!(
+    outln!(
         "  claims: {}, {}, {}",
         part("steps", &c.steps),
         part("depth", &c.depth),
@@ -150,25 +150,25 @@ fn replay_code(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
                 }
                 None => {
                     errors += 1;
-                    println!("{}:{}: BAD ROW: no id or no replayable check", path.display(), n + 1);
+                    outln!("{}:{}: BAD ROW: no id or no replayable check", path.display(), n + 1);
                 }
             }
         }
         for (id, result) in ids.iter().zip(sandbox.run_many(&checks)) {
             match result {
                 Ok(rec) if rec.passed() => passed += 1,
-                Ok(rec) => println!("{} [{id}]: FAILS ON REPLAY: {}", path.display(), rec.outcome),
+                Ok(rec) => outln!("{} [{id}]: FAILS ON REPLAY: {}", path.display(), rec.outcome),
                 Err(e) => {
                     errors += 1;
-                    println!("{} [{id}]: SANDBOX ERROR: {e}", path.display());
+                    outln!("{} [{id}]: SANDBOX ERROR: {e}", path.display());
                 }
             }
         }
     }
     let failed = total - passed - errors;
-    println!("{total} records, {passed} pass on replay, {failed} fail, {errors} errors");
+    outln!("{total} records, {passed} pass on replay, {failed} fail, {errors} errors");
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"total": total, "passed": passed, "failed": failed, "errors": errors})
         );
