@@ -30,7 +30,7 @@ pub use code::{Check, CodeRecord, Provenance, Turn, Verification};
 pub use error::DatasetError;
 pub use fol::{FolMeta, FolRecord, Label, Narration, ProofStep, VERIFIED_NARRATION};
 pub use jsonl::{ReadOutcome, ScanOutcome, read_values, scan_values};
-pub use merge::{FileMerge, MergeReport, merge};
+pub use merge::{FileMerge, InputMerge, MergeReport, merge};
 pub use plan::{WorkPlan, item_id, item_seed, parse_item_id, splitmix64};
 pub use record::{CONTEXT_SEPARATOR, FailureRecord, HasId, Nl2Fol, SCHEMA_VERSION};
 pub use run::{RunInfo, TokenTotals};

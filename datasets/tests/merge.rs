@@ -100,3 +100,42 @@ fn combined_rates_are_weighted_by_attempts() {
     assert_eq!(all.model.as_deref(), Some("mixed: m1, m2"));
     assert_eq!(all.attempted, 40);
 }
+
+#[test]
+fn each_shard_is_credited_and_short_or_missing_shards_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dirs: Vec<_> = (0..4).map(|k| tmp.path().join(format!("s{k}"))).collect();
+    let run = |k, requested, stop: &str| RunInfo {
+        generator: "fol".into(),
+        shard_index: k,
+        shard_count: 4,
+        requested,
+        stop_reason: stop.into(),
+        ..RunInfo::default()
+    };
+    write_shard(&dirs[0], &["x-0", "x-4"], &[], Some(run(0, 2, "done")));
+    write_shard(&dirs[1], &["x-1"], &[], Some(run(1, 2, "max_attempts")));
+    // Shard 2 also holds a record of shard 0 (a re-run into the wrong directory): it is
+    // credited only with what was new.
+    write_shard(&dirs[2], &["x-2", "x-6", "x-4"], &[], Some(run(2, 2, "done")));
+    let out = tmp.path().join("out");
+
+    let report = merge(&dirs[..3], &out).unwrap();
+    let got: Vec<_> =
+        report.inputs.iter().map(|i| (i.shard, i.records, i.contributed, i.stopped_short())).collect();
+    assert_eq!(got, [(Some((0, 4)), 2, 2, false), (Some((1, 4)), 1, 1, true), (Some((2, 4)), 3, 2, false)]);
+    assert_eq!(report.inputs[1].stop_reason.as_deref(), Some("max_attempts"));
+    assert_eq!(report.missing_shards, [(3, 4)], "no input is shard 3 of 4");
+    assert!(!report.complete());
+
+    // With every shard there and whole, the merge is complete.
+    write_shard(&dirs[1], &["x-5"], &[], Some(run(1, 2, "done")));
+    write_shard(&dirs[3], &["x-3", "x-7"], &[], Some(run(3, 2, "done")));
+    let report = merge(&dirs, &out).unwrap();
+    assert!(report.complete(), "{:?} {:?}", report.inputs, report.missing_shards);
+    assert_eq!(report.inputs.iter().map(|i| i.contributed).sum::<u64>(), 8);
+
+    // Loose files carry no run summary: never short, never a shard.
+    let loose = merge(&[dirs[0].join("data.jsonl")], &tmp.path().join("loose")).unwrap();
+    assert!(loose.complete() && loose.inputs[0].shard.is_none());
+}

@@ -22,41 +22,6 @@ cleanup() {
 }
 trap cleanup EXIT
 T=60 # seconds any one command may take
-passed=0 failed=0 skipped=0
-ok() { passed=$((passed + 1)); e2e_say "ok: $*"; }
-bad() { failed=$((failed + 1)); e2e_say "FAILED: $*"; }
-# Under GEN_REQUIRE_ALL=1 (scripts/test) a drill that cannot run is a failure.
-skip() {
-  if [ "${GEN_REQUIRE_ALL:-}" = 1 ]; then
-    bad "GEN_REQUIRE_ALL: cannot run: $*"
-  else
-    skipped=$((skipped + 1))
-    e2e_say "skipped: $*"
-  fi
-}
-
-# check_run DIR N: data.jsonl has exactly N records, unique ids, every line whole JSON.
-check_run() {
-  python3 - "$1/data.jsonl" "$2" <<'EOF'
-import json, sys
-path, want = sys.argv[1], int(sys.argv[2])
-raw = open(path, "rb").read()
-if raw and not raw.endswith(b"\n"):
-    sys.exit(f"{path}: torn last line")
-ids = []
-for n, line in enumerate(raw.decode("utf-8").splitlines(), 1):
-    try:
-        ids.append(json.loads(line)["id"])
-    except (ValueError, KeyError) as e:
-        sys.exit(f"{path}:{n}: not a whole record: {e}")
-dups = {i for i in ids if ids.count(i) > 1}
-if dups:
-    sys.exit(f"{path}: duplicated ids {sorted(dups)[:5]}")
-if len(ids) != want:
-    sys.exit(f"{path}: {len(ids)} records, wanted {want}")
-EOF
-}
-
 # no_panic FILE: the error is ours, not a Rust panic or backtrace.
 no_panic() { ! grep -q -e "panicked at" -e "RUST_BACKTRACE" "$1"; }
 
@@ -284,5 +249,4 @@ EOF
   fi
 fi
 
-e2e_say "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" = 0 ]
+e2e_tally

@@ -159,7 +159,13 @@ impl<'a> CodeGenerator<'a> {
             agents.insert(lang.clone(), agent);
         }
         let summary = RunSummary {
-            per_lang: settings.langs.iter().map(|l| (l.clone(), LangStats::default())).collect(),
+            per_lang: agents
+                .iter()
+                .map(|(lang, agent)| {
+                    let at_start = agent.history_len() as u64;
+                    (lang.clone(), LangStats { history_at_start: at_start, ..LangStats::default() })
+                })
+                .collect(),
             ..RunSummary::default()
         };
         Ok(CodeGenerator {
@@ -229,6 +235,11 @@ impl<'a> CodeGenerator<'a> {
             }
             index += count;
             local += 1;
+        }
+        for (lang, agent) in &self.agents {
+            if let Some(stats) = self.summary.per_lang.get_mut(lang) {
+                stats.history_at_end = agent.history_len() as u64;
+            }
         }
         Ok(self.summary.clone())
     }

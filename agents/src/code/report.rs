@@ -44,6 +44,11 @@ pub struct LangStats {
     pub kept: u64,
     /// Passed only after a repair.
     pub repaired: u64,
+    /// Entries in this language agent's memory (its history of attempts, from every run
+    /// that shared the memory) when the run began and when it ended. A run on a memory
+    /// merged from shards begins with the sum of the shards' ends.
+    pub history_at_start: u64,
+    pub history_at_end: u64,
 }
 
 impl LangStats {

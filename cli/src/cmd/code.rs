@@ -242,7 +242,8 @@ fn run_info(
             .into(),
         ),
         prompts_hash: Some(prompts.combined_hash()),
-        requested: cfg.run.n,
+        // This shard's part of -n, so the shards of a merge add up to -n.
+        requested: shard_part(cfg.run.n, cfg.run.shard.index, cfg.run.shard.count),
         kept: sink.kept(),
         attempted,
         failed: attempted.saturating_sub(sink.kept()),
@@ -377,12 +378,14 @@ fn print_summary(s: &RunSummary, sink: &DatasetSink, cfg: &CodeConfig) {
     }
     for (lang, st) in &s.per_lang {
         eprintln!(
-            "  {lang}: {} tried, {} passed ({:.0}%), {} repaired, {} kept",
+            "  {lang}: {} tried, {} passed ({:.0}%), {} repaired, {} kept; memory {} -> {} entries",
             st.attempted,
             st.passed,
             st.pass_rate() * 100.0,
             st.repaired,
-            st.kept
+            st.kept,
+            st.history_at_start,
+            st.history_at_end
         );
     }
     match s.tokens_per_kept() {

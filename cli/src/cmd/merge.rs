@@ -7,6 +7,10 @@ use datasets::{CARD_FILE, MEMORY_DIR, RECORDS_FILE, RunInfo};
 use memory::Memory;
 use std::process::ExitCode;
 
+/// Exit status when a shard stopped short of its part of `-n` or is missing, as the
+/// generators' own "stopped short" (3): the merged data is written all the same.
+const EXIT_SHORT: u8 = 3;
+
 pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let report = datasets::merge(&args.inputs, &args.out)?;
     for f in &report.files {
@@ -28,6 +32,13 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         }
         let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
         outln!("{}: {} from {} inputs{notes}", f.name, f.written, f.inputs);
+    }
+
+    for input in &report.inputs {
+        outln!("{}", describe_input(input));
+    }
+    for (index, count) in &report.missing_shards {
+        outln!("shard {index}/{count}: missing (no input holds it; its task never wrote an output)");
     }
 
     if let Some(mut run) = report.run.clone() {
@@ -72,7 +83,39 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    Ok(ExitCode::SUCCESS)
+    if report.complete() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let short = report.inputs.iter().filter(|i| i.stopped_short()).count() + report.missing_shards.len();
+    eprintln!(
+        "gen merge: {short} shard(s) stopped short or missing; {} holds what the others wrote \
+         (re-run the short shards' commands to resume them, then merge again)",
+        args.out.display()
+    );
+    Ok(ExitCode::from(EXIT_SHORT))
+}
+
+/// One line per input: which shard it is, what it held and gave, and whether it is short.
+fn describe_input(input: &datasets::InputMerge) -> String {
+    let name = match input.shard {
+        Some((index, count)) => format!("shard {index}/{count} ({})", input.path.display()),
+        None => input.path.display().to_string(),
+    };
+    let mut line = match input.requested {
+        Some(want) => format!("{name}: {} of {want} records", input.records),
+        None => format!("{name}: {} records", input.records),
+    };
+    if input.contributed != input.records {
+        line.push_str(&format!(", {} new to the merge", input.contributed));
+    }
+    if input.torn {
+        line.push_str(", a partial last line skipped");
+    }
+    if input.stopped_short() {
+        let why = input.stop_reason.as_deref().filter(|r| !r.is_empty()).unwrap_or("unknown");
+        line.push_str(&format!(" (stopped short: {why})"));
+    }
+    line
 }
 
 /// What to put in the merged card's "command" row: the merge, then the shards' commands.
@@ -142,6 +185,32 @@ mod tests {
         let merged = Memory::open(&out.join(MEMORY_DIR)).unwrap();
         let lessons: Vec<String> = merged.agent_reflections("rust").unwrap().last_n_json(10).unwrap();
         assert_eq!(lessons, ["test edge cases", "avoid unwrap"]);
+    }
+
+    #[test]
+    fn a_short_or_missing_shard_exits_3_with_the_data_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b, out) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("out"));
+        shard(&a, &["c-1", "c-4"], "x");
+        shard(&b, &["c-2"], "y");
+        for (dir, index, requested) in [(&a, 0, 2), (&b, 1, 2)] {
+            let mut run = RunInfo::read(dir).unwrap().unwrap();
+            (run.shard_index, run.shard_count, run.requested) = (index, 3, requested);
+            run.write(dir).unwrap();
+        }
+        let merge = |inputs: Vec<std::path::PathBuf>| {
+            run(MergeArgs { inputs, out: out.clone(), memory: false }).unwrap()
+        };
+        // b wrote 1 of its 2, and shard 2/3 is not there at all.
+        assert_eq!(merge(vec![a.clone(), b.clone()]), ExitCode::from(EXIT_SHORT));
+        assert_eq!(std::fs::read_to_string(out.join("data.jsonl")).unwrap().lines().count(), 3);
+        // The same shards as a job of two, each whole: complete.
+        for (dir, requested) in [(&a, 2), (&b, 1)] {
+            let mut run = RunInfo::read(dir).unwrap().unwrap();
+            (run.shard_count, run.requested) = (2, requested);
+            run.write(dir).unwrap();
+        }
+        assert_eq!(merge(vec![a, b]), ExitCode::SUCCESS);
     }
 
     #[test]
