@@ -52,6 +52,30 @@ pub enum Command {
     Chat(ChatArgs),
     /// Run one program (and optional tests) in the sandbox, to debug a toolchain.
     Exec(ExecArgs),
+    /// Seed corpora for `gen code`: harvest self-contained functions from real code.
+    #[command(subcommand)]
+    Seeds(SeedsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeedsCommand {
+    /// Parse source trees with tree-sitter and keep their self-contained functions
+    /// (3-60 lines, standard library only, no I/O or global state), with provenance and
+    /// licence, exact and near duplicates dropped: OUT/seeds.jsonl and OUT/harvest.json.
+    Harvest(HarvestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HarvestArgs {
+    /// Source directories or files.
+    #[arg(required = true)]
+    pub roots: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(short = 'o', long = "out", required = true)]
+    pub out: PathBuf,
+    /// Languages to harvest, comma-separated (default: every language with a grammar).
+    #[arg(long, value_delimiter = ',')]
+    pub langs: Vec<String>,
 }
 
 /// Options shared by every command that writes a dataset.

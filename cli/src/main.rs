@@ -52,5 +52,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cmd::chat::run(raw, model)
         }
         Command::Exec(raw) => cmd::exec::run(raw),
+        Command::Seeds(args::SeedsCommand::Harvest(raw)) => cmd::seeds::harvest(raw),
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod card;
 mod code;
+pub mod dedup;
 mod error;
 pub mod export;
 mod fol;

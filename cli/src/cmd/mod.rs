@@ -18,6 +18,7 @@ pub mod fol;
 pub mod inspect;
 pub mod merge;
 pub mod model;
+pub mod seeds;
 pub mod verify;
 
 /// The run's memory for a `--dry-run` estimate, if a run made one: `None` when there is
