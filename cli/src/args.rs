@@ -76,6 +76,10 @@ pub struct HarvestArgs {
     /// Languages to harvest, comma-separated (default: every language with a grammar).
     #[arg(long, value_delimiter = ',')]
     pub langs: Vec<String>,
+    /// Also check in the sandbox which seeds load on their own (compile, or import); only
+    /// those may become an answer verbatim.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Options shared by every command that writes a dataset.

@@ -16,6 +16,10 @@ pub struct Found {
     pub signature: String,
     /// The standard imports it uses, then its doc comments and the function.
     pub code: String,
+    /// The standard imports it uses, one statement each.
+    pub imports: Vec<String>,
+    /// Its doc comments and the function.
+    pub function: String,
     pub doc: Option<String>,
     pub lines: usize,
 }
@@ -193,20 +197,16 @@ fn judge(
             (!doc_comments.is_empty()).then(|| clean_comment(&doc_comments.join("\n")))
         }
     };
-    let mut code = String::new();
-    for imp in imports.needed(&used, rules.imports_all) {
-        code.push_str(imp);
-        code.push('\n');
-    }
-    if !code.is_empty() {
-        code.push('\n');
-    }
+    let needed: Vec<String> = imports.needed(&used, rules.imports_all).map(String::from).collect();
+    let mut function = String::new();
     for c in &doc_comments {
-        code.push_str(c);
-        code.push('\n');
+        function.push_str(c);
+        function.push('\n');
     }
-    code.push_str(&dedent(src, node.start_position().column));
-    code.push('\n');
+    function.push_str(&dedent(src, node.start_position().column));
+    function.push('\n');
+    let code =
+        if needed.is_empty() { function.clone() } else { format!("{}\n\n{function}", needed.join("\n")) };
     Ok(Found {
         entry_point: name,
         signature: header
@@ -217,6 +217,8 @@ fn judge(
             .trim()
             .into(),
         code,
+        imports: needed,
+        function,
         doc,
         lines,
     })
@@ -255,20 +257,30 @@ impl Imports {
             if !rules.imports.iter().any(|k| k == node.kind()) {
                 return;
             }
-            let mut parts: Vec<String> = Vec::new();
+            // Each import statement, with the names it gives: a spec gives one (its alias,
+            // or its path's last part, as Go's `"unicode/utf8"` gives `utf8`); a whole
+            // statement gives all its words.
+            let mut parts: Vec<(String, Option<String>)> = Vec::new();
             match (&rules.import_specs, &rules.import_template) {
                 (Some(spec), Some(template)) => visit(node, &mut |n| {
                     if n.kind() == spec {
-                        parts.push(template.replace("{}", node_text(n, text)));
+                        let spec_text = node_text(n, text);
+                        let name = n
+                            .child_by_field_name("name")
+                            .map(|a| node_text(a, text).to_string())
+                            .or_else(|| words(spec_text).last().map(String::from));
+                        parts.push((template.replace("{}", spec_text), name));
                         return false;
                     }
                     true
                 }),
-                _ => parts.push(node_text(node, text).trim().to_string()),
+                _ => parts.push((node_text(node, text).trim().to_string(), None)),
             }
-            for part in parts {
-                let names: HashSet<String> =
-                    words(&part).filter(|w| !IMPORT_WORDS.contains(w)).map(String::from).collect();
+            for (part, given) in parts {
+                let names: HashSet<String> = match given {
+                    Some(name) => HashSet::from([name]),
+                    None => words(&part).filter(|w| !IMPORT_WORDS.contains(w)).map(String::from).collect(),
+                };
                 // The module: the first word that is not a keyword, up to its first dot.
                 let module = words(&part).find(|w| !IMPORT_WORDS.contains(w)).unwrap_or_default();
                 let non_standard = !rules.standard.is_empty() && !rules.standard.iter().any(|m| m == module);

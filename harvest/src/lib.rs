@@ -57,6 +57,12 @@ pub struct SeedRecord {
     pub signature: String,
     /// The function with the standard imports it uses and its doc comments.
     pub code: String,
+    /// The standard imports it uses, one statement each (the head of `code`).
+    #[serde(default)]
+    pub imports: Vec<String>,
+    /// Its doc comments and the function (the rest of `code`).
+    #[serde(default)]
+    pub function: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<String>,
     /// The file it came from.
@@ -71,6 +77,10 @@ pub struct SeedRecord {
     /// The seed is a whole program (reads stdin, writes stdout), not a function to call.
     #[serde(default)]
     pub program: bool,
+    /// Whether it loads (compiles, or imports) in the sandbox on its own, when checked.
+    /// Only seeds that do may become an answer verbatim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runnable: Option<bool>,
 }
 
 /// Per-language counts of a harvest.
@@ -88,6 +98,11 @@ pub struct LangReport {
     pub refused: BTreeMap<String, u64>,
     /// Kept seeds by licence.
     pub licences: BTreeMap<String, u64>,
+    /// Kept seeds checked in the sandbox, and those of them that load.
+    #[serde(default)]
+    pub checked: u64,
+    #[serde(default)]
+    pub runnable: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,6 +229,8 @@ pub fn harvest(
                             entry_point: f.entry_point,
                             signature: f.signature,
                             code: f.code,
+                            imports: f.imports,
+                            function: f.function,
                             doc: f.doc,
                             source: path.display().to_string(),
                             package: if package.is_empty() { ".".into() } else { package },
@@ -221,6 +238,7 @@ pub fn harvest(
                             licence_file: licence.source.map(|p| p.display().to_string()),
                             lines: f.lines,
                             program: rules.programs,
+                            runnable: None,
                         });
                     }
                 }

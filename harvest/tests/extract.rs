@@ -63,6 +63,9 @@ fn a_seed_carries_the_standard_imports_it_uses_and_its_doc() {
     assert!(title.code.starts_with("import \"strings\"\n\n// keepTitle"), "{}", title.code);
     assert!(!title.code.contains("\"os\""), "{}", title.code);
     assert_eq!(title.doc.as_deref(), Some("keepTitle upper-cases the first letter of each word."));
+    // `"unicode/utf8"` gives `utf8`, not `unicode`: only the import it uses.
+    let upper = go.iter().find(|s| s.entry_point == "keepIsUpper").unwrap();
+    assert_eq!(upper.imports, ["import \"unicode\""], "{}", upper.code);
 
     let rust = seeds_of("rust");
     let counts = rust.iter().find(|s| s.entry_point == "keep_char_counts").unwrap();

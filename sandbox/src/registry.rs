@@ -31,6 +31,33 @@ pub struct Warmup {
     pub tests: String,
 }
 
+/// How a harvested seed is checked to load (compile, or import): `solution` is a
+/// template of `{imports}` and `{functions}` (`{{`/`}}` for literal braces), `tests` a
+/// program that only loads the solution.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Load {
+    pub solution: String,
+    pub tests: String,
+}
+
+impl Load {
+    /// The check's solution and tests for seeds with these imports and functions.
+    pub fn render(&self, imports: &str, functions: &str) -> (String, String) {
+        // The seeds' own braces are not the template's: mark the template's doubled
+        // braces before the seeds go in, and turn them back after.
+        let solution = self
+            .solution
+            .replace("{{", "\u{0}")
+            .replace("}}", "\u{1}")
+            .replace("{imports}", imports)
+            .replace("{functions}", functions)
+            .replace('\u{0}', "{")
+            .replace('\u{1}', "}");
+        (solution, self.tests.replace("{{", "{").replace("}}", "}"))
+    }
+}
+
 /// A worked exercise that follows the language's conventions, shown to the generating
 /// model as the form of a good answer. It must pass its own check and fail against the
 /// stub (the registry tests run every installed language's example).
@@ -78,6 +105,9 @@ pub struct Language {
     pub program: Steps,
     #[serde(default)]
     pub warmup: Option<Warmup>,
+    /// How harvested seeds are checked to load (`load = {…}`).
+    #[serde(default)]
+    pub load: Option<Load>,
     #[serde(default)]
     pub example: Option<Example>,
     #[serde(default)]

@@ -17,6 +17,7 @@ pub mod gates;
 pub mod mutate;
 pub mod pipeline;
 pub mod report;
+pub mod runnable;
 pub mod seeds;
 pub mod sink;
 pub mod verify;

@@ -2,6 +2,7 @@
 
 mod derived;
 mod fakes;
+mod runnable;
 mod sandboxed;
 
 use super::*;
