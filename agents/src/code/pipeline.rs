@@ -286,8 +286,9 @@ impl<'a> CodeGenerator<'a> {
             others,
             seed,
             answer_first,
+            // Only a seed that may be an answer verbatim is taken as one.
             describe: seed
-                .filter(|_| answer_first)
+                .filter(|s| answer_first && s.verbatim)
                 .and_then(|s| self.checker.probe_entry(&proposer_lang, &s.code)),
             rounds: self.settings.rounds,
             parallel: self.settings.parallel,

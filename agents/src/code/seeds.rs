@@ -84,6 +84,10 @@ pub struct Seed {
     pub code: String,
     /// Calls of the seed's function, from its `.calls` file (may be empty).
     pub calls: Vec<String>,
+    /// Whether it may be taken as an answer verbatim. Built-in seeds and `--seeds` files
+    /// are the user's own; a harvested seed must load in the sandbox (`runnable`) and
+    /// carry a permissive licence ([`harvest::PERMISSIVE`]). Any seed may inspire.
+    pub verbatim: bool,
 }
 
 fn call_lines(text: &str) -> Vec<String> {
@@ -113,8 +117,12 @@ impl SeedBank {
         SeedBank { by_lang }
     }
 
-    /// Seeds from a code tree, falling back to built-ins per language.
+    /// Seeds from a code tree, or from a harvested corpus when `dir` holds one
+    /// (`seeds.jsonl` of `gen seeds harvest`), falling back to built-ins per language.
     pub fn from_dir(dir: &Path, langs: &[String]) -> Result<SeedBank, SeedError> {
+        if dir.join(harvest::SEEDS_FILE).is_file() {
+            return SeedBank::from_corpus(dir, langs);
+        }
         let mut files = Vec::new();
         walk(dir, &mut files, 0)?;
         files.sort();
@@ -135,7 +143,36 @@ impl SeedBank {
             let mut calls_path = path.clone().into_os_string();
             calls_path.push(".calls");
             let calls = std::fs::read_to_string(&calls_path).map(|t| call_lines(&t)).unwrap_or_default();
-            seeds.push(Seed { lang: lang.clone(), origin, code: clip(&text), calls });
+            seeds.push(Seed { lang: lang.clone(), origin, code: clip(&text), calls, verbatim: true });
+        }
+        for lang in langs {
+            let seeds = by_lang.entry(lang.clone()).or_default();
+            if seeds.is_empty() {
+                *seeds = built_in_for(lang);
+            }
+        }
+        Ok(SeedBank { by_lang })
+    }
+
+    /// The seeds of a harvested corpus, for `langs`; a language it lacks gets its
+    /// built-in seeds.
+    pub fn from_corpus(dir: &Path, langs: &[String]) -> Result<SeedBank, SeedError> {
+        let records = harvest::read(dir)
+            .map_err(|e| SeedError::Read { path: dir.join(harvest::SEEDS_FILE), reason: e.to_string() })?;
+        let mut by_lang: BTreeMap<String, Vec<Seed>> = BTreeMap::new();
+        for r in records.into_iter().filter(|r| langs.contains(&r.lang)) {
+            let seeds = by_lang.entry(r.lang.clone()).or_default();
+            if seeds.len() >= MAX_SEEDS_PER_LANG {
+                continue;
+            }
+            let verbatim = r.runnable == Some(true) && harvest::PERMISSIVE.contains(&r.licence.as_str());
+            seeds.push(Seed {
+                lang: r.lang,
+                origin: format!("{} ({}, {})", r.source, r.entry_point, r.licence),
+                code: clip(&r.code),
+                calls: Vec::new(),
+                verbatim,
+            });
         }
         for lang in langs {
             let seeds = by_lang.entry(lang.clone()).or_default();
@@ -176,6 +213,7 @@ fn built_in_for(lang: &str) -> Vec<Seed> {
                 origin: format!("builtin:{lang}/{file}"),
                 code: clip(code),
                 calls,
+                verbatim: true,
             })
         })
         .collect()
@@ -232,6 +270,53 @@ mod tests {
             assert!(bank.count(lang) >= 3, "{lang} has {} seeds", bank.count(lang));
             assert!(bank.pick(lang, 7).unwrap().origin.starts_with(&format!("builtin:{lang}/")));
         }
+    }
+
+    #[test]
+    fn a_harvested_corpus_is_read_and_only_runnable_permissive_seeds_are_verbatim() {
+        let tmp = tempfile::tempdir().unwrap();
+        let record = |name: &str, licence: &str, runnable: Option<bool>| harvest::SeedRecord {
+            id: format!("seed-python-{name}"),
+            lang: "python".into(),
+            entry_point: name.into(),
+            signature: format!("def {name}(xs)"),
+            code: format!("def {name}(xs):\n    ys = sorted(xs)\n    return ys\n"),
+            imports: Vec::new(),
+            function: format!("def {name}(xs):\n    ys = sorted(xs)\n    return ys\n"),
+            doc: None,
+            source: format!("lib/{name}.py"),
+            package: "lib".into(),
+            licence: licence.into(),
+            licence_file: None,
+            lines: 3,
+            program: false,
+            runnable,
+        };
+        let seeds = [
+            record("mit_runs", "MIT", Some(true)),
+            record("gpl_runs", "GPL", Some(true)),
+            record("mit_fails", "MIT", Some(false)),
+            record("unchecked", "PSF-2.0", None),
+        ];
+        harvest::write(tmp.path(), &seeds, &harvest::HarvestReport::default()).unwrap();
+        let langs = ["python".to_string(), "go".to_string()];
+        let bank = SeedBank::from_dir(tmp.path(), &langs).unwrap();
+        assert_eq!(bank.count("python"), 4);
+        let verbatim: Vec<(String, bool)> = (0..4)
+            .map(|k| bank.pick("python", k).unwrap())
+            .map(|s| (s.origin.split(' ').next().unwrap().to_string(), s.verbatim))
+            .collect();
+        assert_eq!(
+            verbatim,
+            [
+                ("lib/mit_runs.py".into(), true),
+                ("lib/gpl_runs.py".into(), false),
+                ("lib/mit_fails.py".into(), false),
+                ("lib/unchecked.py".into(), false)
+            ]
+        );
+        // Go is not in the corpus: its built-in seeds stand in.
+        assert!(bank.pick("go", 0).unwrap().origin.starts_with("builtin:go/"));
     }
 
     #[test]
