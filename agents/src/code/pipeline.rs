@@ -11,7 +11,7 @@ use crate::code::derived::{self, DerivedTopic, PromptExample};
 use crate::code::discussion::{self, Caller, Candidate, Discussion, Sampling, Topic, turn};
 use crate::code::gates::{self, Decontaminator, DedupIndex, Duplicate};
 use crate::code::report::{LangStats, RunSummary};
-use crate::code::seeds::SeedBank;
+use crate::code::seeds::{SEEDS_USED_TREE, Seed, SeedBank, UsedSeed};
 use crate::code::sink::SampleSink;
 use crate::code::verify::{self, Verified};
 use crate::code::{CodeError, Usage};
@@ -111,6 +111,8 @@ pub struct CodeGenerator<'a> {
     settings: CodeSettings,
     summary: RunSummary,
     model_name: String,
+    /// The memory's record of drawn seeds ([`SEEDS_USED_TREE`]).
+    seeds_used: memory::Tree,
 }
 
 impl std::fmt::Debug for CodeGenerator<'_> {
@@ -127,10 +129,15 @@ impl<'a> CodeGenerator<'a> {
         prompts: &'a Prompts,
         checker: &'a dyn Checker,
         memory: &Memory,
-        seeds: SeedBank,
+        mut seeds: SeedBank,
         decontam: Decontaminator,
         settings: CodeSettings,
     ) -> Result<CodeGenerator<'a>, CodeError> {
+        // Seeds are drawn without replacement, across the runs that share the memory.
+        let seeds_used = memory.tree(SEEDS_USED_TREE)?;
+        let used: Vec<UsedSeed> =
+            seeds_used.iter_json::<UsedSeed>().map(|r| r.map(|(_, u)| u)).collect::<Result<_, _>>()?;
+        seeds.arrange(settings.seed, &used);
         let mut agents = BTreeMap::new();
         let mut dedup = DedupIndex::default();
         let mut echo = Decontaminator::default();
@@ -182,6 +189,7 @@ impl<'a> CodeGenerator<'a> {
             dedup,
             settings,
             summary,
+            seeds_used,
         })
     }
 
@@ -244,6 +252,21 @@ impl<'a> CodeGenerator<'a> {
         Ok(self.summary.clone())
     }
 
+    /// The seed of the shard's `local`-th work item, proposed in `lang`: the language's
+    /// draws are numbered across shards (draw j of shard k is `j * shards + k`), so shards
+    /// draw apart. The draw is remembered in the memory.
+    fn draw_seed(&self, lang: &str, local: u64) -> Result<Option<&Seed>, CodeError> {
+        let per_lang = local / self.settings.langs.len().max(1) as u64;
+        let k = per_lang * self.settings.shard_count.max(1) + self.settings.shard_index;
+        let seed = self.seeds.draw(lang, k);
+        if let Some(s) = seed {
+            let used =
+                UsedSeed { lang: lang.to_string(), origin: s.origin.clone(), run_seed: self.settings.seed };
+            self.seeds_used.push_json(&used)?;
+        }
+        Ok(seed)
+    }
+
     fn sample_id(&self, lang: &str, index: u64) -> String {
         datasets::item_id(&format!("code-{lang}"), self.settings.seed, index)
     }
@@ -270,7 +293,7 @@ impl<'a> CodeGenerator<'a> {
             self.agents.get(&proposer_lang).ok_or_else(|| CodeError::NoAgent(proposer_lang.clone()))?;
         let others: Vec<&LanguageAgent> =
             langs.iter().filter(|l| **l != proposer_lang).filter_map(|l| self.agents.get(l)).collect();
-        let seed = self.seeds.pick(&proposer_lang, item_seed >> 8);
+        let seed = self.draw_seed(&proposer_lang, local)?;
         let caller = Caller {
             model: self.model,
             prompts: self.prompts,
@@ -464,7 +487,7 @@ impl<'a> CodeGenerator<'a> {
         let topic = DerivedTopic {
             proposer,
             others,
-            seed: self.seeds.pick(&proposer_lang, item_seed >> 8),
+            seed: self.draw_seed(&proposer_lang, local)?,
             examples: &self.examples,
             min_mutation_score: self.settings.min_mutation_score,
         };

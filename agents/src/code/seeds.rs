@@ -105,7 +105,23 @@ pub enum SeedError {
 #[derive(Debug, Clone, Default)]
 pub struct SeedBank {
     by_lang: BTreeMap<String, Vec<Seed>>,
+    /// Per language, the order of drawing (indices into `by_lang`), once [`arrange`]d.
+    ///
+    /// [`arrange`]: SeedBank::arrange
+    order: BTreeMap<String, Vec<usize>>,
 }
+
+/// One seed drawn by a run, as the memory's [`SEEDS_USED_TREE`] remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UsedSeed {
+    pub lang: String,
+    pub origin: String,
+    /// The drawing run's `--seed`.
+    pub run_seed: u64,
+}
+
+/// The memory tree of seeds drawn so far, by every run that shared the memory.
+pub const SEEDS_USED_TREE: &str = "seeds_used";
 
 impl SeedBank {
     /// The embedded seeds of `langs`.
@@ -114,7 +130,7 @@ impl SeedBank {
         for lang in langs {
             by_lang.insert(lang.clone(), built_in_for(lang));
         }
-        SeedBank { by_lang }
+        SeedBank { by_lang, order: BTreeMap::new() }
     }
 
     /// Seeds from a code tree, or from a harvested corpus when `dir` holds one
@@ -151,7 +167,7 @@ impl SeedBank {
                 *seeds = built_in_for(lang);
             }
         }
-        Ok(SeedBank { by_lang })
+        Ok(SeedBank { by_lang, order: BTreeMap::new() })
     }
 
     /// The seeds of a harvested corpus, for `langs`; a language it lacks gets its
@@ -180,7 +196,43 @@ impl SeedBank {
                 *seeds = built_in_for(lang);
             }
         }
-        Ok(SeedBank { by_lang })
+        Ok(SeedBank { by_lang, order: BTreeMap::new() })
+    }
+
+    /// Orders each language's seeds for [`draw`]: a permutation keyed by the run's
+    /// `--seed`, without the seeds that other runs drew (`used`, from the memory; a
+    /// run's own earlier draws do not count, so a resumed run draws as it would have).
+    /// A language whose seeds were all drawn elsewhere starts over with all of them.
+    ///
+    /// [`draw`]: SeedBank::draw
+    pub fn arrange(&mut self, run_seed: u64, used: &[UsedSeed]) {
+        let taken: std::collections::HashSet<(&str, &str)> = used
+            .iter()
+            .filter(|u| u.run_seed != run_seed)
+            .map(|u| (u.lang.as_str(), u.origin.as_str()))
+            .collect();
+        self.order.clear();
+        for (lang, seeds) in &self.by_lang {
+            let mut idx: Vec<usize> = (0..seeds.len())
+                .filter(|&i| !taken.contains(&(lang.as_str(), seeds[i].origin.as_str())))
+                .collect();
+            if idx.is_empty() {
+                idx = (0..seeds.len()).collect();
+            }
+            idx.sort_by_key(|&i| (datasets::dedup::hash64(seeds[i].origin.as_bytes(), run_seed), i));
+            self.order.insert(lang.clone(), idx);
+        }
+    }
+
+    /// The `k`-th seed drawn for `lang`: distinct for every `k` below the number of seeds
+    /// left to draw (so shards that number their draws apart draw apart), then round
+    /// again. Before [`arrange`](SeedBank::arrange), the seeds in their stored order.
+    pub fn draw(&self, lang: &str, k: u64) -> Option<&Seed> {
+        let seeds = self.by_lang.get(lang)?;
+        match self.order.get(lang).filter(|o| !o.is_empty()) {
+            Some(order) => seeds.get(order[(k % order.len() as u64) as usize]),
+            None => self.pick(lang, k),
+        }
     }
 
     /// The seed for a work item: a deterministic pick from the item's seed.
@@ -317,6 +369,48 @@ mod tests {
         );
         // Go is not in the corpus: its built-in seeds stand in.
         assert!(bank.pick("go", 0).unwrap().origin.starts_with("builtin:go/"));
+    }
+
+    #[test]
+    fn draws_do_not_repeat_within_a_run_nor_across_runs_sharing_a_memory() {
+        let tmp = tempfile::tempdir().unwrap();
+        for k in 0..10 {
+            std::fs::write(
+                tmp.path().join(format!("f{k}.py")),
+                format!("def f{k}(xs):\n    return [x + {k} for x in xs]\n"),
+            )
+            .unwrap();
+        }
+        let langs = ["python".to_string()];
+        let mut bank = SeedBank::from_dir(tmp.path(), &langs).unwrap();
+        bank.arrange(7, &[]);
+        let first: Vec<String> = (0..6).map(|k| bank.draw("python", k).unwrap().origin.clone()).collect();
+        let distinct: std::collections::HashSet<&String> = first.iter().collect();
+        assert_eq!(distinct.len(), 6, "{first:?}");
+        // Reproducible from the run's seed; another seed orders differently.
+        let mut again = SeedBank::from_dir(tmp.path(), &langs).unwrap();
+        again.arrange(7, &[]);
+        assert_eq!(
+            (0..6).map(|k| again.draw("python", k).unwrap().origin.clone()).collect::<Vec<_>>(),
+            first
+        );
+        // A second run on the same memory draws what the first did not.
+        let used: Vec<UsedSeed> = first
+            .iter()
+            .map(|o| UsedSeed { lang: "python".into(), origin: o.clone(), run_seed: 7 })
+            .collect();
+        again.arrange(8, &used);
+        let second: Vec<String> = (0..4).map(|k| again.draw("python", k).unwrap().origin.clone()).collect();
+        assert!(second.iter().all(|o| !first.contains(o)), "{first:?} then {second:?}");
+        // The first run, resumed, ignores its own draws and draws as before.
+        again.arrange(7, &used);
+        assert_eq!(again.draw("python", 0).unwrap().origin, first[0]);
+        // Once every seed was drawn elsewhere, all of them are drawn again.
+        let all: Vec<UsedSeed> = (0..10)
+            .map(|k| UsedSeed { lang: "python".into(), origin: format!("f{k}.py"), run_seed: 1 })
+            .collect();
+        again.arrange(9, &all);
+        assert!(again.draw("python", 0).is_some());
     }
 
     #[test]

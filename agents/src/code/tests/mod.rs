@@ -402,3 +402,41 @@ async fn resume_after_kill_writes_every_id_once() {
         vec!["code-python-0-0", "code-python-0-1", "code-python-0-2", "code-python-0-3", "code-python-0-4"]
     );
 }
+
+#[tokio::test]
+async fn two_runs_sharing_a_memory_draw_different_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
+    let model = RoleModel::new();
+    let mut seen: Vec<Vec<String>> = Vec::new();
+    // Python has three built-in seeds: one for each of three runs. (Without the memory,
+    // these three run seeds draw the same seed twice: the test fails if it is ignored.)
+    for (run_seed, n) in [(1, 1), (2, 1), (3, 1)] {
+        let out = dir.path().join(format!("run-{run_seed}"));
+        let mut settings = discussion_settings(langs(&["python"]), n);
+        settings.seed = run_seed;
+        let s = run_with(&model, &HostPython, &memory, &out, settings, Decontaminator::default()).await;
+        assert_eq!(s.kept, n, "{s:?}");
+        seen.push(records(&out).iter().map(|r| r.provenance.seed_snippet.clone().unwrap()).collect());
+    }
+    let drawn: std::collections::BTreeSet<&String> = seen.iter().flatten().collect();
+    assert_eq!(drawn.len(), 3, "a later run drew a seed an earlier one had: {seen:?}");
+}
+
+#[tokio::test]
+async fn shards_draw_disjoint_seeds_without_sharing_a_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = RoleModel::new();
+    let mut seen = Vec::new();
+    for shard in 0..3 {
+        let memory = memory::Memory::open(&dir.path().join(format!("mem-{shard}"))).unwrap();
+        let out = dir.path().join(format!("shard-{shard}"));
+        let mut settings = discussion_settings(langs(&["python"]), 3);
+        (settings.seed, settings.shard_index, settings.shard_count) = (5, shard, 3);
+        let s = run_with(&model, &HostPython, &memory, &out, settings, Decontaminator::default()).await;
+        assert_eq!(s.kept, 1, "{s:?}");
+        seen.extend(records(&out).iter().map(|r| r.provenance.seed_snippet.clone().unwrap()));
+    }
+    let drawn: std::collections::BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(drawn.len(), 3, "two shards drew one seed: {seen:?}");
+}
