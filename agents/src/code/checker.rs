@@ -52,6 +52,16 @@ pub enum CheckError {
 pub trait Checker: Send + Sync {
     /// Runs `tests` against `solution` in `lang`.
     fn check(&self, lang: &str, solution: &str, tests: &str) -> Result<Execution, CheckError>;
+    /// Runs `tests` against each of `solutions`, results in order. A checker that can
+    /// run several at once (the sandbox, on all its slots) does.
+    fn check_many(
+        &self,
+        lang: &str,
+        solutions: &[String],
+        tests: &str,
+    ) -> Result<Vec<Execution>, CheckError> {
+        solutions.iter().map(|s| self.check(lang, s, tests)).collect()
+    }
     /// The "empty solution" the tests must fail against.
     fn stub(&self, lang: &str) -> String;
     /// `tests` against `lang`'s stub: what a non-vacuous test file must fail.
@@ -187,16 +197,42 @@ pub fn execution_from(rec: &sandbox::ExecRecord) -> Execution {
     }
 }
 
+/// The sandbox's errors as the checker's.
+fn check_error(e: sandbox::SandboxError) -> CheckError {
+    match e {
+        sandbox::SandboxError::ToolchainMissing { lang, detect } => {
+            CheckError::Toolchain { lang, reason: format!("`{detect}` failed; run scripts/setup") }
+        }
+        e => CheckError::Sandbox(e.to_string()),
+    }
+}
+
 impl Checker for SandboxChecker {
     fn check(&self, lang: &str, solution: &str, tests: &str) -> Result<Execution, CheckError> {
         let language = self.language(lang)?;
-        match self.sandbox.check(language, solution, tests) {
-            Ok(rec) => Ok(execution_from(&rec)),
-            Err(sandbox::SandboxError::ToolchainMissing { lang, detect }) => {
-                Err(CheckError::Toolchain { lang, reason: format!("`{detect}` failed; run scripts/setup") })
-            }
-            Err(e) => Err(CheckError::Sandbox(e.to_string())),
+        self.sandbox.check(language, solution, tests).map(|rec| execution_from(&rec)).map_err(check_error)
+    }
+
+    fn check_many(
+        &self,
+        lang: &str,
+        solutions: &[String],
+        tests: &str,
+    ) -> Result<Vec<Execution>, CheckError> {
+        let language = self.language(lang)?;
+        if self.sandbox.toolchain(language).is_none() {
+            let detect = language.detect.join(" ");
+            return Err(check_error(sandbox::SandboxError::ToolchainMissing {
+                lang: lang.to_string(),
+                detect,
+            }));
         }
+        let checks: Vec<sandbox::Check> = solutions.iter().map(|s| language.check_for(s, tests)).collect();
+        self.sandbox
+            .run_many(&checks)
+            .into_iter()
+            .map(|r| r.map(|rec| execution_from(&rec)).map_err(check_error))
+            .collect()
     }
 
     fn stub(&self, lang: &str) -> String {

@@ -178,8 +178,9 @@ pub fn measure(
     tests: &str,
 ) -> Result<MutationResult, CheckError> {
     let mut result = MutationResult::default();
-    for m in mutants(solution, MAX_MUTANTS) {
-        let exec = checker.check(lang, &m.code, tests)?;
+    // All mutants at once: the sandbox runs them on all its slots.
+    let codes: Vec<String> = mutants(solution, MAX_MUTANTS).into_iter().map(|m| m.code).collect();
+    for exec in checker.check_many(lang, &codes, tests)? {
         if exec.compiled {
             result.valid += 1;
             result.killed += u32::from(!exec.passed);
