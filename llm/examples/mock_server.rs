@@ -184,11 +184,12 @@ fn canned_code(req: &llm::mock_server::MockRequest) -> String {
     }
 }
 
-/// The language a derived-protocol prompt is about.
+/// The language a derived-protocol prompt is about: one of [`ADD_SOLUTIONS`] (python
+/// when none is named).
 fn derived_lang(prompt: &str) -> &'static str {
-    const LANGS: [&str; 8] = ["python", "javascript", "typescript", "rust", "go", "java", "cpp", "c"];
-    LANGS
-        .into_iter()
+    ADD_SOLUTIONS
+        .iter()
+        .map(|(lang, _)| *lang)
         .find(|l| {
             prompt.contains(&format!("You are the {l} agent"))
                 || prompt.contains(&format!("programming task in {l}."))
@@ -204,19 +205,27 @@ fn number_in(text: &str) -> u64 {
     digits.parse().unwrap_or(0)
 }
 
-/// `add_<k>(x: int) -> int` in `lang`, named by its convention.
-fn add_solution(lang: &str, k: u64) -> String {
-    match lang {
-        "javascript" => {
-            format!("function add{k}(x) {{\n  return x + {k};\n}}\nmodule.exports = {{ add{k} }};\n")
-        }
-        "typescript" => format!("export function add{k}(x: number): number {{\n  return x + {k};\n}}\n"),
-        "rust" => format!("pub fn add_{k}(x: i64) -> i64 {{\n    x + {k}\n}}\n"),
-        "go" => format!("package solution\n\nfunc Add{k}(x int) int {{\n\treturn x + {k}\n}}\n"),
-        "java" => format!(
+/// `add_<k>(x: int) -> int` in each language the canned model writes, named by the
+/// language's convention. The one table of those languages: `derived_lang` reads it too.
+const ADD_SOLUTIONS: &[(&str, fn(u64) -> String)] = &[
+    ("python", |k| format!("def add_{k}(x):\n    return x + {k}\n")),
+    ("javascript", |k| {
+        format!("function add{k}(x) {{\n  return x + {k};\n}}\nmodule.exports = {{ add{k} }};\n")
+    }),
+    ("typescript", |k| format!("export function add{k}(x: number): number {{\n  return x + {k};\n}}\n")),
+    ("rust", |k| format!("pub fn add_{k}(x: i64) -> i64 {{\n    x + {k}\n}}\n")),
+    ("go", |k| format!("package solution\n\nfunc Add{k}(x int) int {{\n\treturn x + {k}\n}}\n")),
+    ("java", |k| {
+        format!(
             "public class Solution {{\n    public static long add{k}(long x) {{\n        return x + {k};\n    }}\n}}\n"
-        ),
-        "cpp" | "c" => format!("long long add_{k}(long long x) {{\n    return x + {k};\n}}\n"),
-        _ => format!("def add_{k}(x):\n    return x + {k}\n"),
-    }
+        )
+    }),
+    ("cpp", |k| format!("long long add_{k}(long long x) {{\n    return x + {k};\n}}\n")),
+    ("c", |k| format!("long long add_{k}(long long x) {{\n    return x + {k};\n}}\n")),
+];
+
+/// [`ADD_SOLUTIONS`]'s solution for `lang` (python's for a language it lacks).
+fn add_solution(lang: &str, k: u64) -> String {
+    let write = ADD_SOLUTIONS.iter().find(|(l, _)| *l == lang).map_or(ADD_SOLUTIONS[0].1, |(_, f)| *f);
+    write(k)
 }
