@@ -205,9 +205,12 @@ fn number_in(text: &str) -> u64 {
     digits.parse().unwrap_or(0)
 }
 
+/// Writes `add_<k>` for one `k`.
+type AddSolution = fn(u64) -> String;
+
 /// `add_<k>(x: int) -> int` in each language the canned model writes, named by the
 /// language's convention. The one table of those languages: `derived_lang` reads it too.
-const ADD_SOLUTIONS: &[(&str, fn(u64) -> String)] = &[
+const ADD_SOLUTIONS: &[(&str, AddSolution)] = &[
     ("python", |k| format!("def add_{k}(x):\n    return x + {k}\n")),
     ("javascript", |k| {
         format!("function add{k}(x) {{\n  return x + {k};\n}}\nmodule.exports = {{ add{k} }};\n")
