@@ -122,9 +122,12 @@ fn judge(
             return false;
         }
         // `x.name` (an attribute, a field, a method on an object) names nothing of the
-        // package: only the object is a reference.
+        // package: only the object is a reference. Nor does a label (`f(key=1)`).
         let member =
             n.parent().and_then(|p| p.child_by_field_name("object")).is_some_and(|o| o.id() != n.id());
+        if is_under(n, &rules.labels) {
+            return false;
+        }
         if n.child_count() == 0 && !member {
             tokens.push((n, node_text(n, text)));
         }
@@ -141,7 +144,8 @@ fn judge(
         }
     }
 
-    let params = names_in_kinds(node, body, text, &rules.params_kinds);
+    let mut params = names_in_kinds(node, body, text, &rules.params_kinds);
+    params.extend(bound_names(node, text, &rules.bindings));
     let type_params = names_in_kinds(node, body, text, &rules.type_params_kinds);
     let used: HashSet<&str> = tokens.iter().map(|(_, t)| *t).collect();
     if imports.foreign.iter().any(|f| used.contains(f.as_str())) {
@@ -373,7 +377,8 @@ fn declared_name(node: Node, text: &str) -> Option<String> {
     found
 }
 
-/// Identifier texts inside the function's nodes of `kinds`, outside its body.
+/// Identifier texts inside the function's nodes of `kinds`, outside its body and outside
+/// default values.
 fn names_in_kinds(node: Node, body: Option<Node>, text: &str, kinds: &[String]) -> HashSet<String> {
     let mut out = HashSet::new();
     let body_range = body.map(|b| b.byte_range());
@@ -383,8 +388,62 @@ fn names_in_kinds(node: Node, body: Option<Node>, text: &str, kinds: &[String]) 
         }
         if kinds.iter().any(|k| k == n.kind()) {
             visit(n, &mut |leaf| {
+                // A default value (`width=_WIDTH`) is a reference, not a parameter.
+                let default = leaf
+                    .parent()
+                    .and_then(|p| p.child_by_field_name("value"))
+                    .is_some_and(|v| v.id() == leaf.id());
+                if default {
+                    return false;
+                }
                 if leaf.child_count() == 0 && leaf.kind().ends_with("identifier") {
                     out.insert(node_text(leaf, text).to_string());
+                }
+                true
+            });
+            return false;
+        }
+        true
+    });
+    out
+}
+
+/// Whether `n` is the `field` child of a `kind` node of `pairs` (or, for an empty field,
+/// is such a node).
+fn is_under(n: Node, pairs: &[[String; 2]]) -> bool {
+    pairs.iter().any(|[kind, field]| {
+        if field.is_empty() {
+            return n.kind() == kind;
+        }
+        n.parent().is_some_and(|p| {
+            p.kind() == kind && p.child_by_field_name(field).is_some_and(|c| c.id() == n.id())
+        })
+    })
+}
+
+/// A member or element access (`a.b`, `a[i]`, `a->b`), in any of the grammars.
+fn is_access(n: Node) -> bool {
+    let k = n.kind();
+    n.child_by_field_name("object").is_some()
+        || ["attribute", "subscript", "member", "field_expression", "selector", "index"]
+            .iter()
+            .any(|a| k.contains(a))
+}
+
+/// The names bound inside `node` by its `bindings` (assignment targets, loop variables,
+/// closure parameters): the function's locals.
+fn bound_names(node: Node, text: &str, bindings: &[[String; 2]]) -> HashSet<String> {
+    let mut out = HashSet::new();
+    visit(node, &mut |n| {
+        if is_under(n, bindings) {
+            visit(n, &mut |inner| {
+                // `obj.attr = v` and `table[k] = v` bind nothing: they write into `obj`
+                // and `table`, which may be the package's.
+                if is_access(inner) {
+                    return false;
+                }
+                if inner.child_count() == 0 && inner.is_named() {
+                    out.insert(node_text(inner, text).to_string());
                 }
                 true
             });

@@ -21,6 +21,12 @@ pub struct LangRules {
     pub calls: BTreeMap<String, String>,
     pub name_kinds: Vec<String>,
     pub ref_kinds: Vec<String>,
+    /// `[kind, field]`s whose names are the function's own locals ("" = the whole node).
+    #[serde(default)]
+    pub bindings: Vec<[String; 2]>,
+    /// `[kind, field]`s whose names label, not reference (a keyword argument's name).
+    #[serde(default)]
+    pub labels: Vec<[String; 2]>,
     pub type_kinds: Vec<String>,
     pub builtin_types: Vec<String>,
     pub builtins: Vec<String>,
