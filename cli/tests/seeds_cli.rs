@@ -49,3 +49,20 @@ fn an_unknown_language_is_a_usage_error() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("cobol") && stderr.contains("python"), "{stderr}");
 }
+
+#[test]
+fn a_missing_root_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("no-such-tree");
+    let run = Command::new(env!("CARGO_BIN_EXE_gen"))
+        .args(["seeds", "harvest"])
+        .arg(&missing)
+        .arg("-o")
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.lines().count() == 1 && stderr.contains("no-such-tree"), "{stderr}");
+    assert!(!tmp.path().join("o").exists(), "nothing is written for bad input");
+}

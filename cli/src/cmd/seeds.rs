@@ -12,6 +12,10 @@ pub fn harvest(args: HarvestArgs) -> anyhow::Result<ExitCode> {
         let message = format!("no grammar for {bad:?}; the harvester knows {}", known.join(", "));
         return Err(ConfigError::Invalid { flag: "--langs", message }.into());
     }
+    if let Some(missing) = args.roots.iter().find(|r| !r.exists()) {
+        let message = format!("{} does not exist", missing.display());
+        return Err(ConfigError::Invalid { flag: "ROOTS", message }.into());
+    }
     let opts = harvest::HarvestOptions { langs: args.langs.clone() };
     let (mut seeds, mut report) = harvest::harvest(&args.roots, &opts)?;
     if args.check {
