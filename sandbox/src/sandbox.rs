@@ -185,6 +185,19 @@ impl Sandbox {
         self.replay(&lang.program_for(source))
     }
 
+    /// [`check`](Sandbox::check) of each of `solutions` with the same `tests`, on all
+    /// slots at once; results in input order.
+    pub fn check_many(
+        &self,
+        lang: &Language,
+        solutions: &[String],
+        tests: &str,
+    ) -> Result<Vec<Result<ExecRecord, SandboxError>>, SandboxError> {
+        self.require_toolchain(lang)?;
+        let checks: Vec<Check> = solutions.iter().map(|s| lang.check_for(s, tests)).collect();
+        Ok(self.run_many(&checks))
+    }
+
     /// Runs checks on all slots at once; results in input order.
     pub fn run_many(&self, checks: &[Check]) -> Vec<Result<ExecRecord, SandboxError>> {
         let next = std::sync::atomic::AtomicUsize::new(0);

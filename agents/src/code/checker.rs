@@ -220,19 +220,8 @@ impl Checker for SandboxChecker {
         tests: &str,
     ) -> Result<Vec<Execution>, CheckError> {
         let language = self.language(lang)?;
-        if self.sandbox.toolchain(language).is_none() {
-            let detect = language.detect.join(" ");
-            return Err(check_error(sandbox::SandboxError::ToolchainMissing {
-                lang: lang.to_string(),
-                detect,
-            }));
-        }
-        let checks: Vec<sandbox::Check> = solutions.iter().map(|s| language.check_for(s, tests)).collect();
-        self.sandbox
-            .run_many(&checks)
-            .into_iter()
-            .map(|r| r.map(|rec| execution_from(&rec)).map_err(check_error))
-            .collect()
+        let results = self.sandbox.check_many(language, solutions, tests).map_err(check_error)?;
+        results.into_iter().map(|r| r.map(|rec| execution_from(&rec)).map_err(check_error)).collect()
     }
 
     fn stub(&self, lang: &str) -> String {

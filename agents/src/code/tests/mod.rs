@@ -18,6 +18,19 @@ fn discussion_settings(langs: Vec<String>, n: u64) -> CodeSettings {
     s
 }
 
+/// The real sandbox with two slots, or `None` (a loud skip; a failure under
+/// `GEN_REQUIRE_ALL=1`) where bubblewrap cannot run.
+pub(super) fn sandbox_or_skip() -> Option<sandbox::Sandbox> {
+    match sandbox::Sandbox::new(sandbox::SandboxOptions { parallelism: 2, ..Default::default() }) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            assert!(!derived::require_all(), "GEN_REQUIRE_ALL: the sandbox is not usable here ({e})");
+            eprintln!("SKIPPED: the sandbox is not usable here ({e}); this test needs bwrap");
+            None
+        }
+    }
+}
+
 fn langs(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }

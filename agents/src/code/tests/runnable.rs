@@ -6,17 +6,7 @@ use crate::code::runnable::mark_runnable;
 
 #[test]
 fn fixture_seeds_load_and_broken_ones_do_not_in_every_language() {
-    let sandbox = match sandbox::Sandbox::new(sandbox::SandboxOptions {
-        parallelism: 2,
-        ..Default::default()
-    }) {
-        Ok(s) => s,
-        Err(e) => {
-            assert!(!super::derived::require_all(), "GEN_REQUIRE_ALL: the sandbox is not usable here ({e})");
-            eprintln!("SKIPPED: the sandbox is not usable here ({e})");
-            return;
-        }
-    };
+    let Some(sandbox) = super::sandbox_or_skip() else { return };
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../harvest/tests/fixtures");
     let (good, _) = harvest::harvest(&[fixtures], &harvest::HarvestOptions::default()).unwrap();
     let broken: Vec<harvest::SeedRecord> = good

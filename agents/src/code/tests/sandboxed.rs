@@ -8,17 +8,6 @@ use llm::mock_server::{MockServer, MockServerConfig};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-fn sandbox_or_skip() -> Option<sandbox::Sandbox> {
-    match sandbox::Sandbox::new(sandbox::SandboxOptions { parallelism: 2, ..Default::default() }) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            assert!(!super::derived::require_all(), "GEN_REQUIRE_ALL: the sandbox is not usable here ({e})");
-            eprintln!("SKIPPED: the sandbox is not usable here ({e}); this test needs bwrap");
-            None
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_backend_and_sandbox_write_records_that_replay_green() {
     let Some(sandbox) = sandbox_or_skip() else { return };
