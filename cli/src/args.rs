@@ -68,11 +68,16 @@ pub enum SeedsCommand {
 #[derive(Debug, Args)]
 pub struct HarvestArgs {
     /// Source directories or files.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "builtin", conflicts_with = "builtin")]
     pub roots: Vec<PathBuf>,
-    /// Output directory.
-    #[arg(short = 'o', long = "out", required = true)]
-    pub out: PathBuf,
+    /// Harvest the built-in corpus instead: every source of harvest/sources.toml that is
+    /// installed (scripts/setup installs them), into the corpus directory `gen code`
+    /// reads by default ($GEN_SEED_DIR, else ~/.cache/gen/seeds) unless --out is given.
+    #[arg(long)]
+    pub builtin: bool,
+    /// Output directory (required with ROOTS).
+    #[arg(short = 'o', long = "out", required_unless_present = "builtin")]
+    pub out: Option<PathBuf>,
     /// Languages to harvest, comma-separated (default: every language with a grammar).
     #[arg(long, value_delimiter = ',')]
     pub langs: Vec<String>,

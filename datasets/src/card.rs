@@ -63,6 +63,8 @@ fn code_features() -> Vec<Feature> {
             "provenance",
             vec![
                 Dtype("seed_snippet", "string"),
+                Dtype("seed_source", "string"),
+                Dtype("seed_licence", "string"),
                 Dtype("seed", "uint64"),
                 Sequence("agents", "string"),
                 Dtype("rounds", "int64"),
@@ -397,6 +399,15 @@ fn write_code(out: &mut String, code: &crate::stats::CodeStats) {
     dist_row(out, "solution (lines)", &code.solution_lines);
     dist_row(out, "tests (chars)", &code.tests_len);
     out.push('\n');
+    if !code.seed_sources.is_empty() {
+        out.push_str("## Seeds\n\n| seed source | licence | kept samples |\n| --- | --- | ---: |\n");
+        for (source, licences) in &code.seed_sources {
+            for (licence, n) in licences {
+                let _ = writeln!(out, "| {} | {} | {n} |", cell(source), cell(licence));
+            }
+        }
+        out.push('\n');
+    }
     if let Some(t) = code.tokens_per_kept {
         let _ = writeln!(out, "Model tokens per kept sample: {t:.0}.");
     }

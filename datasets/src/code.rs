@@ -135,6 +135,12 @@ pub struct Provenance {
     /// The seed snippet's origin (file path or built-in name), if a snippet seeded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed_snippet: Option<String>,
+    /// The seed's collection: `builtin`, `--seeds`, or the harvested source (`go-std`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed_source: Option<String>,
+    /// The seed's SPDX licence, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed_licence: Option<String>,
     /// The work item's own seed.
     #[serde(default)]
     pub seed: u64,

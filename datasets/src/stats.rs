@@ -119,6 +119,9 @@ pub struct CodeStats {
     pub solution_lines: Distribution,
     /// Kept records whose verification says they did not pass (should be 0).
     pub not_passed: u64,
+    /// Kept records by their seed's source and licence (`none` for no seed, `unknown`
+    /// for a seed whose licence is not known).
+    pub seed_sources: BTreeMap<String, BTreeMap<String, u64>>,
     pub tokens_per_kept: Option<f64>,
     pub cost_per_kept_usd: Option<f64>,
 }
@@ -372,6 +375,14 @@ impl Accumulator {
         if v.pointer("/verification/passed").and_then(Value::as_bool) == Some(false) {
             acc.stats.not_passed += 1;
         }
+        let (source, licence) = match str_at(v, &["provenance", "seed_snippet"]) {
+            None => ("none", "none"),
+            Some(_) => (
+                str_at(v, &["provenance", "seed_source"]).unwrap_or("unknown"),
+                str_at(v, &["provenance", "seed_licence"]).unwrap_or("unknown"),
+            ),
+        };
+        *acc.stats.seed_sources.entry(source.into()).or_default().entry(licence.into()).or_default() += 1;
         if let Some(score) = v.pointer("/verification/mutation_score").and_then(Value::as_f64) {
             acc.mutation.entry(lang.clone()).or_default().push((score * 100.0).round() as u64);
         }

@@ -68,7 +68,9 @@ pub fn functions(tree: &Tree, text: &str, rules: &LangRules, package: &HashSet<S
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
         if rules.functions.iter().any(|k| k == node.kind()) {
-            let parent_ok = node.parent().is_some_and(|p| rules.parents.iter().any(|k| k == p.kind()));
+            let parent_ok = node
+                .parent()
+                .is_some_and(|p| rules.parents.iter().any(|k| k == p.kind()) || exported_by(p, text, rules));
             if parent_ok {
                 match judge(node, text, rules, package, &imports) {
                     Ok(found) => out.found.push(found),
@@ -83,6 +85,17 @@ pub fn functions(tree: &Tree, text: &str, rules: &LangRules, package: &HashSet<S
     }
     out.found.sort_by(|a, b| a.entry_point.cmp(&b.entry_point));
     out
+}
+
+/// Whether `parent` is the language's export form at the top level (see
+/// [`LangRules::exported`]).
+fn exported_by(parent: Node, text: &str, rules: &LangRules) -> bool {
+    let Some(e) = &rules.exported else { return false };
+    let at_top =
+        parent.parent().and_then(|s| s.parent()).is_some_and(|g| rules.parents.iter().any(|k| k == g.kind()));
+    parent.kind() == e.kind
+        && at_top
+        && parent.child_by_field_name(&e.field).is_some_and(|f| node_text(f, text) == e.text)
 }
 
 fn judge(

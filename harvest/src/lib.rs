@@ -11,6 +11,7 @@
 mod extract;
 mod grammar;
 pub mod licence;
+pub mod sources;
 mod table;
 
 pub use extract::{MAX_LINES, MIN_LINES};
@@ -73,6 +74,10 @@ pub struct SeedRecord {
     pub licence: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub licence_file: Option<String>,
+    /// The built-in source it came from (`go-std`, see `sources.toml`); none for a
+    /// harvest of roots given by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
     pub lines: usize,
     /// The seed is a whole program (reads stdin, writes stdout), not a function to call.
     #[serde(default)]
@@ -109,6 +114,46 @@ pub struct LangReport {
 pub struct HarvestReport {
     pub roots: Vec<String>,
     pub langs: BTreeMap<String, LangReport>,
+    /// Built-in sources (`--builtin`) that are not installed: `NAME (INSTALLED_BY)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_sources: Vec<String>,
+    /// Per built-in source and language, what it gave.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<SourceCount>,
+}
+
+/// What one built-in source gave in one language.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceCount {
+    pub source: String,
+    pub lang: String,
+    pub seeds: u64,
+    /// Of `seeds`, those that load, when checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runnable: Option<u64>,
+    /// Seeds by licence.
+    pub licences: BTreeMap<String, u64>,
+}
+
+impl SourceCount {
+    /// The counts of `seeds`, by collection (those with one) and language.
+    pub fn of(seeds: &[SeedRecord]) -> Vec<SourceCount> {
+        let mut by: BTreeMap<(String, String), SourceCount> = BTreeMap::new();
+        for s in seeds {
+            let Some(c) = &s.collection else { continue };
+            let e = by.entry((c.clone(), s.lang.clone())).or_insert_with(|| SourceCount {
+                source: c.clone(),
+                lang: s.lang.clone(),
+                ..SourceCount::default()
+            });
+            e.seeds += 1;
+            if let Some(r) = s.runnable {
+                *e.runnable.get_or_insert(0) += u64::from(r);
+            }
+            *e.licences.entry(s.licence.clone()).or_default() += 1;
+        }
+        by.into_values().collect()
+    }
 }
 
 impl HarvestReport {
@@ -129,9 +174,37 @@ pub fn languages() -> Vec<String> {
     table::rules().map(|r| r.into_keys().collect()).unwrap_or_default()
 }
 
+/// A tree to harvest, with what the seeds found in it are tagged with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Root {
+    pub path: PathBuf,
+    /// Recorded as each seed's `collection`.
+    pub collection: Option<String>,
+    /// The licence of files neither the tree nor Debian names one for.
+    pub licence: Option<String>,
+    /// Languages harvested from this root (empty: those of the options).
+    pub langs: Vec<String>,
+}
+
+impl Root {
+    pub fn new(path: impl Into<PathBuf>) -> Root {
+        Root { path: path.into(), ..Root::default() }
+    }
+}
+
 /// The seeds of `roots` (directories or files), in a stable order, with the report.
 pub fn harvest(
     roots: &[PathBuf],
+    opts: &HarvestOptions,
+) -> Result<(Vec<SeedRecord>, HarvestReport), HarvestError> {
+    let roots: Vec<Root> = roots.iter().map(Root::new).collect();
+    harvest_roots(&roots, opts)
+}
+
+/// [`harvest`] of tagged roots: exact and near duplicates are dropped across all of them,
+/// the first root's copy kept.
+pub fn harvest_roots(
+    roots: &[Root],
     opts: &HarvestOptions,
 ) -> Result<(Vec<SeedRecord>, HarvestReport), HarvestError> {
     let all = table::rules().map_err(|e| HarvestError::Table(e.to_string()))?;
@@ -149,18 +222,20 @@ pub fn harvest(
     }
 
     let mut report = HarvestReport {
-        roots: roots.iter().map(|r| r.display().to_string()).collect(),
+        roots: roots.iter().map(|r| r.path.display().to_string()).collect(),
         langs: langs.iter().map(|l| (l.clone(), LangReport::default())).collect(),
+        ..HarvestReport::default()
     };
     let mut seeds = Vec::new();
     let mut dedup = DedupIndex::default();
     let mut licences = LicenceFinder::default();
-    for root in roots {
+    for tagged in roots {
         // A root given through a symlink (Debian's /usr/lib/go-1.19/src) is followed;
         // links inside it are not.
-        let root = &root
+        let root = &tagged
+            .path
             .canonicalize()
-            .map_err(|e| HarvestError::Read { path: root.clone(), reason: e.to_string() })?;
+            .map_err(|e| HarvestError::Read { path: tagged.path.clone(), reason: e.to_string() })?;
         let mut files = Vec::new();
         walk(root, &mut files, 0)?;
         files.sort();
@@ -171,6 +246,9 @@ pub fn harvest(
         }
         for (dir, files) in by_dir {
             for (lang, rules, parser) in chosen.iter_mut() {
+                if !tagged.langs.is_empty() && !tagged.langs.contains(lang) {
+                    continue;
+                }
                 let mine: Vec<&PathBuf> = files
                     .iter()
                     .filter(|f| {
@@ -219,7 +297,10 @@ pub fn harvest(
                             }
                             None => dedup.insert(lang, &f.code),
                         }
-                        let licence = licences.for_file(path);
+                        let mut licence = licences.for_file(path);
+                        if let (true, Some(given)) = (licence.spdx == "unknown", &tagged.licence) {
+                            licence = Licence { spdx: given.clone(), source: None };
+                        }
                         *stats.licences.entry(licence.spdx.clone()).or_default() += 1;
                         stats.kept += 1;
                         let package = dir.strip_prefix(root).unwrap_or(&dir).display().to_string();
@@ -236,6 +317,7 @@ pub fn harvest(
                             package: if package.is_empty() { ".".into() } else { package },
                             licence: licence.spdx,
                             licence_file: licence.source.map(|p| p.display().to_string()),
+                            collection: tagged.collection.clone(),
                             lines: f.lines,
                             program: rules.programs,
                             runnable: None,

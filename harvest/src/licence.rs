@@ -109,11 +109,13 @@ pub fn debian_copyright(text: &str) -> String {
     let paragraphs: Vec<&str> = text.split("\n\n").collect();
     let field =
         |p: &str, name: &str| p.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()));
-    let Some(name) = paragraphs
+    // The paragraph for every file (`Files: *`), else the first one, which is upstream's
+    // main tree by convention (rust-src lists its directories one per line instead).
+    let main = paragraphs
         .iter()
         .find(|p| field(p, "Files:").is_some_and(|f| f.split_whitespace().any(|g| g == "*")))
-        .and_then(|p| field(p, "License:"))
-    else {
+        .or_else(|| paragraphs.iter().find(|p| field(p, "Files:").is_some()));
+    let Some(name) = main.and_then(|p| field(p, "License:")) else {
         return "unknown".into();
     };
     if let Some(spdx) = debian_name(&name) {
@@ -259,5 +261,8 @@ mod tests {
         assert!(l.source.unwrap().ends_with("usr/share/doc/golang-src/copyright"));
         assert_eq!(debian_copyright("Files: *\nLicense: Expat\n"), "MIT");
         assert_eq!(debian_copyright("no fields"), "unknown");
+        // rust-src: no `Files: *`; the first paragraph, its directories one per line.
+        let rust_src = "Format: x\n\nFiles: C*.md\n       library/*\nLicense: MIT or Apache-2.0\n\nFiles: fonts/*\nLicense: SIL-OPEN-FONT\n";
+        assert_eq!(debian_copyright(rust_src), "MIT OR Apache-2.0");
     }
 }

@@ -12,6 +12,10 @@ pub struct LangRules {
     pub extensions: Vec<String>,
     pub functions: Vec<String>,
     pub parents: Vec<String>,
+    /// A function assigned to this at the top level counts as one declared there
+    /// (JavaScript's `module.exports = function name(…) {…}`).
+    #[serde(default)]
+    pub exported: Option<Exported>,
     #[serde(default)]
     pub require: Option<String>,
     pub name_path: Vec<String>,
@@ -52,6 +56,15 @@ pub struct LangRules {
     pub comment_kinds: Vec<String>,
     pub literal_kinds: Vec<String>,
     pub programs: bool,
+}
+
+/// A parent node `kind` whose `field` has exactly the text `text`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exported {
+    pub kind: String,
+    pub field: String,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

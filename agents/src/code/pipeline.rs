@@ -847,8 +847,12 @@ impl<'a> CodeGenerator<'a> {
             verification.mutants = Some(f.mutation.valid);
         }
         verification.extra.insert("sandbox_check".into(), v.execution.raw_check.clone());
+        let seed =
+            ctx.discussion.seed_origin.as_deref().and_then(|o| self.seeds.find(&ctx.discussion.proposer, o));
         let mut provenance = Provenance {
             seed_snippet: ctx.discussion.seed_origin.clone(),
+            seed_source: seed.map(|s| s.collection.clone()),
+            seed_licence: seed.and_then(|s| s.licence.clone()),
             seed: ctx.item_seed,
             index: ctx.index,
             agents: std::iter::once(ctx.discussion.proposer.clone())

@@ -29,6 +29,9 @@ const BUILT_IN_CALLS: &[(&str, &str)] = &[
     ("seeds/python/word_count.py", include_str!("../../seeds/python/word_count.py.calls")),
 ];
 
+/// The built-in seeds are this project's own.
+const BUILT_IN_LICENCE: &str = "Apache-2.0";
+
 const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/bash/count_lines.sh", include_str!("../../seeds/bash/count_lines.sh")),
     ("seeds/bash/max_of.sh", include_str!("../../seeds/bash/max_of.sh")),
@@ -86,8 +89,61 @@ pub struct Seed {
     pub calls: Vec<String>,
     /// Whether it may be taken as an answer verbatim. Built-in seeds and `--seeds` files
     /// are the user's own; a harvested seed must load in the sandbox (`runnable`) and
-    /// carry a permissive licence ([`harvest::PERMISSIVE`]). Any seed may inspire.
+    /// carry a licence the run allows ([`LicencePolicy`]). Any seed may inspire.
     pub verbatim: bool,
+    /// Where it came from: `builtin`, `--seeds`, or a harvested corpus's collection
+    /// (`go-std`, or `harvest` for roots harvested by hand).
+    pub collection: String,
+    /// Its SPDX licence, when known (a harvested seed's; the built-in seeds are this
+    /// project's own).
+    pub licence: Option<String>,
+}
+
+/// Which licences let a harvested seed be an answer verbatim (`--seed-licences`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LicencePolicy {
+    /// Any licence, `unknown` included.
+    Any,
+    /// Only these SPDX identifiers (or expressions, matched as text).
+    Only(Vec<String>),
+}
+
+impl Default for LicencePolicy {
+    /// The permissive ones ([`harvest::PERMISSIVE`]).
+    fn default() -> Self {
+        LicencePolicy::Only(harvest::PERMISSIVE.iter().map(|l| l.to_string()).collect())
+    }
+}
+
+impl LicencePolicy {
+    /// `any`; a comma-separated list, which replaces the default; or a list of `+ID`s,
+    /// which add to it. Licences are SPDX identifiers as `gen seeds harvest` records them.
+    pub fn parse(spec: &str) -> Result<LicencePolicy, String> {
+        let items: Vec<&str> = spec.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        if items.is_empty() {
+            return Err("expected `any`, a comma-separated list of SPDX ids, or `+ID,…` to add to the permissive default".into());
+        }
+        if items == ["any"] {
+            return Ok(LicencePolicy::Any);
+        }
+        let adds = items.iter().filter(|i| i.starts_with('+')).count();
+        if adds != 0 && adds != items.len() {
+            return Err("either list the licences, or add to the default with +ID for each; not both".into());
+        }
+        if adds == 0 {
+            return Ok(LicencePolicy::Only(items.iter().map(|s| s.to_string()).collect()));
+        }
+        let LicencePolicy::Only(mut list) = LicencePolicy::default() else { unreachable!() };
+        list.extend(items.iter().map(|s| s.trim_start_matches('+').trim().to_string()));
+        Ok(LicencePolicy::Only(list))
+    }
+
+    pub fn allows(&self, licence: &str) -> bool {
+        match self {
+            LicencePolicy::Any => true,
+            LicencePolicy::Only(list) => list.iter().any(|l| l == licence),
+        }
+    }
 }
 
 fn call_lines(text: &str) -> Vec<String> {
@@ -136,8 +192,18 @@ impl SeedBank {
     /// Seeds from a code tree, or from a harvested corpus when `dir` holds one
     /// (`seeds.jsonl` of `gen seeds harvest`), falling back to built-ins per language.
     pub fn from_dir(dir: &Path, langs: &[String]) -> Result<SeedBank, SeedError> {
+        SeedBank::from_dir_with(dir, langs, &LicencePolicy::default())
+    }
+
+    /// [`from_dir`](SeedBank::from_dir), with the licences a harvested seed needs to be
+    /// an answer verbatim.
+    pub fn from_dir_with(
+        dir: &Path,
+        langs: &[String],
+        licences: &LicencePolicy,
+    ) -> Result<SeedBank, SeedError> {
         if dir.join(harvest::SEEDS_FILE).is_file() {
-            return SeedBank::from_corpus(dir, langs);
+            return SeedBank::from_corpus(dir, langs, licences);
         }
         let mut files = Vec::new();
         walk(dir, &mut files, 0)?;
@@ -159,7 +225,15 @@ impl SeedBank {
             let mut calls_path = path.clone().into_os_string();
             calls_path.push(".calls");
             let calls = std::fs::read_to_string(&calls_path).map(|t| call_lines(&t)).unwrap_or_default();
-            seeds.push(Seed { lang: lang.clone(), origin, code: clip(&text), calls, verbatim: true });
+            seeds.push(Seed {
+                lang: lang.clone(),
+                origin,
+                code: clip(&text),
+                calls,
+                verbatim: true,
+                collection: "--seeds".into(),
+                licence: None,
+            });
         }
         for lang in langs {
             let seeds = by_lang.entry(lang.clone()).or_default();
@@ -172,7 +246,11 @@ impl SeedBank {
 
     /// The seeds of a harvested corpus, for `langs`; a language it lacks gets its
     /// built-in seeds.
-    pub fn from_corpus(dir: &Path, langs: &[String]) -> Result<SeedBank, SeedError> {
+    pub fn from_corpus(
+        dir: &Path,
+        langs: &[String],
+        licences: &LicencePolicy,
+    ) -> Result<SeedBank, SeedError> {
         let records = harvest::read(dir)
             .map_err(|e| SeedError::Read { path: dir.join(harvest::SEEDS_FILE), reason: e.to_string() })?;
         let mut by_lang: BTreeMap<String, Vec<Seed>> = BTreeMap::new();
@@ -181,13 +259,15 @@ impl SeedBank {
             if seeds.len() >= MAX_SEEDS_PER_LANG {
                 continue;
             }
-            let verbatim = r.runnable == Some(true) && harvest::PERMISSIVE.contains(&r.licence.as_str());
+            let verbatim = r.runnable == Some(true) && licences.allows(&r.licence);
             seeds.push(Seed {
                 lang: r.lang,
                 origin: format!("{} ({}, {})", r.source, r.entry_point, r.licence),
                 code: clip(&r.code),
                 calls: Vec::new(),
                 verbatim,
+                collection: r.collection.unwrap_or_else(|| "harvest".into()),
+                licence: Some(r.licence),
             });
         }
         for lang in langs {
@@ -244,6 +324,22 @@ impl SeedBank {
         seeds.get((item_seed % seeds.len() as u64) as usize)
     }
 
+    /// The seed of `lang` with this origin, as a record's provenance names it.
+    pub fn find(&self, lang: &str, origin: &str) -> Option<&Seed> {
+        self.by_lang.get(lang)?.iter().find(|s| s.origin == origin)
+    }
+
+    /// The number of seeds per collection and language.
+    pub fn collections(&self) -> BTreeMap<(String, String), usize> {
+        let mut out = BTreeMap::new();
+        for (lang, seeds) in &self.by_lang {
+            for s in seeds {
+                *out.entry((s.collection.clone(), lang.clone())).or_default() += 1;
+            }
+        }
+        out
+    }
+
     pub fn count(&self, lang: &str) -> usize {
         self.by_lang.get(lang).map_or(0, Vec::len)
     }
@@ -266,6 +362,8 @@ fn built_in_for(lang: &str) -> Vec<Seed> {
                 code: clip(code),
                 calls,
                 verbatim: true,
+                collection: "builtin".into(),
+                licence: Some(BUILT_IN_LICENCE.into()),
             })
         })
         .collect()
@@ -325,6 +423,21 @@ mod tests {
     }
 
     #[test]
+    fn licence_policies_parse() {
+        assert_eq!(LicencePolicy::parse("any").unwrap(), LicencePolicy::Any);
+        assert_eq!(
+            LicencePolicy::parse("MIT, ISC").unwrap(),
+            LicencePolicy::Only(vec!["MIT".into(), "ISC".into()])
+        );
+        let widened = LicencePolicy::parse("+GPL").unwrap();
+        assert!(widened.allows("GPL") && widened.allows("MIT") && !widened.allows("unknown"));
+        assert!(LicencePolicy::default().allows("PSF-2.0"));
+        assert!(!LicencePolicy::default().allows("GPL-2.0-only WITH Classpath-exception-2.0"));
+        assert!(LicencePolicy::parse("MIT,+GPL").is_err());
+        assert!(LicencePolicy::parse(" , ").is_err());
+    }
+
+    #[test]
     fn a_harvested_corpus_is_read_and_only_runnable_permissive_seeds_are_verbatim() {
         let tmp = tempfile::tempdir().unwrap();
         let record = |name: &str, licence: &str, runnable: Option<bool>| harvest::SeedRecord {
@@ -340,6 +453,7 @@ mod tests {
             package: "lib".into(),
             licence: licence.into(),
             licence_file: None,
+            collection: None,
             lines: 3,
             program: false,
             runnable,
@@ -369,6 +483,19 @@ mod tests {
         );
         // Go is not in the corpus: its built-in seeds stand in.
         assert!(bank.pick("go", 0).unwrap().origin.starts_with("builtin:go/"));
+        // --seed-licences widens (GPL added) or narrows (MIT dropped) what is verbatim;
+        // a seed that does not run is never verbatim.
+        let verbatim_with = |policy: &str| -> Vec<bool> {
+            let policy = LicencePolicy::parse(policy).unwrap();
+            let bank = SeedBank::from_dir_with(tmp.path(), &langs, &policy).unwrap();
+            (0..4).map(|k| bank.pick("python", k).unwrap().verbatim).collect()
+        };
+        assert_eq!(verbatim_with("+GPL"), [true, true, false, false]);
+        assert_eq!(verbatim_with("any"), [true, true, false, false]);
+        assert_eq!(verbatim_with("Apache-2.0"), [false, false, false, false]);
+        let s = bank.pick("python", 0).unwrap();
+        assert_eq!((s.collection.as_str(), s.licence.as_deref()), ("harvest", Some("MIT")));
+        assert_eq!(bank.find("python", &s.origin), Some(s));
     }
 
     #[test]

@@ -16,8 +16,21 @@ pub fn harvest(args: HarvestArgs) -> anyhow::Result<ExitCode> {
         let message = format!("{} does not exist", missing.display());
         return Err(ConfigError::Invalid { flag: "ROOTS", message }.into());
     }
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        None => harvest::sources::corpus_dir(),
+    };
+    let (roots, missing) = if args.builtin {
+        builtin_roots(&args.langs)?
+    } else {
+        (args.roots.iter().map(harvest::Root::new).collect(), Vec::new())
+    };
+    for m in &missing {
+        tracing::warn!("built-in seed source not installed: {m}");
+    }
     let opts = harvest::HarvestOptions { langs: args.langs.clone() };
-    let (mut seeds, mut report) = harvest::harvest(&args.roots, &opts)?;
+    let (mut seeds, mut report) = harvest::harvest_roots(&roots, &opts)?;
+    report.missing_sources = missing;
     if args.check {
         let sandbox = sandbox::Sandbox::new(sandbox::SandboxOptions::default())?;
         let counts = agents::code::runnable::mark_runnable(&sandbox, &mut seeds)?;
@@ -26,7 +39,8 @@ pub fn harvest(args: HarvestArgs) -> anyhow::Result<ExitCode> {
             (r.checked, r.runnable) = (checked, runnable);
         }
     }
-    harvest::write(&args.out, &seeds, &report)?;
+    report.sources = harvest::SourceCount::of(&seeds);
+    harvest::write(&out, &seeds, &report)?;
 
     let head = ["language", "files", "functions", "kept", "exact", "near", "runnable"];
     outln!(
@@ -56,6 +70,45 @@ pub fn harvest(args: HarvestArgs) -> anyhow::Result<ExitCode> {
             refused.join(", ")
         );
     }
-    outln!("{} seeds in {}", report.kept(), args.out.join(harvest::SEEDS_FILE).display());
+    if !report.sources.is_empty() {
+        outln!("\n{:<12} {:<11} {:>7} {:>9}  licences", "source", "language", "seeds", "runnable");
+        for c in &report.sources {
+            let licences: Vec<String> = c.licences.iter().map(|(l, n)| format!("{l} {n}")).collect();
+            let runnable = c.runnable.map_or_else(|| "-".to_string(), |r| r.to_string());
+            outln!("{:<12} {:<11} {:>7} {runnable:>9}  {}", c.source, c.lang, c.seeds, licences.join(", "));
+        }
+    }
+    for m in &report.missing_sources {
+        outln!("not installed: {m}");
+    }
+    outln!("{} seeds in {}", report.kept(), out.join(harvest::SEEDS_FILE).display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The roots of every built-in source of `langs` (all when empty) that is installed, and
+/// the sources that are not.
+fn builtin_roots(langs: &[String]) -> anyhow::Result<(Vec<harvest::Root>, Vec<String>)> {
+    let places = harvest::sources::Places::from_env();
+    let table = harvest::sources::sources().map_err(|e| harvest::HarvestError::Table(e.to_string()))?;
+    let (mut roots, mut missing) = (Vec::new(), Vec::new());
+    for source in table {
+        let langs: Vec<String> =
+            source.langs.iter().filter(|l| langs.is_empty() || langs.contains(l)).cloned().collect();
+        if langs.is_empty() {
+            continue;
+        }
+        let found = harvest::sources::roots(&source, &places);
+        if found.is_empty() {
+            missing.push(format!("{} ({}: {})", source.name, source.installed_by, source.roots.join(", ")));
+        }
+        for path in found {
+            roots.push(harvest::Root {
+                path,
+                collection: Some(source.name.clone()),
+                licence: source.licence.clone(),
+                langs: langs.clone(),
+            });
+        }
+    }
+    Ok((roots, missing))
 }
