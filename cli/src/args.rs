@@ -212,9 +212,17 @@ pub struct CodeArgs {
     /// Languages, comma-separated (see `gen exec --list`).
     #[arg(long, value_delimiter = ',')]
     pub langs: Option<Vec<String>>,
-    /// A code tree to seed the agents (default: the built-in seed set).
-    #[arg(long, value_name = "DIR")]
+    /// Seeds for the agents: a code tree, a corpus of `gen seeds harvest --out DIR`, or
+    /// `builtin` (the three embedded seeds per language). Default: the built-in corpus of
+    /// `gen seeds harvest --builtin` ($GEN_SEED_DIR, else ~/.cache/gen/seeds) when it has
+    /// been harvested, else the embedded seeds.
+    #[arg(long, value_name = "DIR|builtin")]
     pub seeds: Option<PathBuf>,
+    /// Licences under which a harvested seed may be an answer verbatim: `any`, a list of
+    /// SPDX ids (replacing the default), or `+ID,…` added to the default (MIT, BSD,
+    /// Apache-2.0, PSF, ISC and kin). Other seeds still inspire new exercises.
+    #[arg(long, value_name = "SPEC")]
+    pub seed_licences: Option<String>,
     /// `derived` (tests from execution, ports checked against the source, instructions
     /// checked by a fresh solve) or `discussion` (the first protocol: model-written tests).
     #[arg(long)]

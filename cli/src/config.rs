@@ -242,7 +242,9 @@ pub struct CodeConfig {
     pub run: RunConfig,
     pub model: ModelConfig,
     pub langs: Vec<String>,
-    pub seeds: Option<PathBuf>,
+    pub seeds: SeedChoice,
+    /// Which licences let a harvested seed be an answer verbatim (`--seed-licences`).
+    pub seed_licences: agents::code::seeds::LicencePolicy,
     pub protocol: agents::code::Protocol,
     pub parallel_discussion: bool,
     pub rounds: u32,
@@ -542,6 +544,14 @@ pub fn resolve_code(
             return Err(invalid("--protocol", format!("must be `derived` or `discussion`, got {other:?}")));
         }
     };
+    // Checked before the run's directory is made, so bad input writes nothing.
+    let seeds = seed_choice(raw.seeds.as_deref())?;
+    let seed_licences = match raw.seed_licences.as_deref() {
+        None => agents::code::seeds::LicencePolicy::default(),
+        Some(spec) => {
+            agents::code::seeds::LicencePolicy::parse(spec).map_err(|e| invalid("--seed-licences", e))?
+        }
+    };
     let run = resolve_run(&raw.run, &file.run, "out/code", 8)?;
     let max_attempts = raw.max_attempts.or(file.code.max_attempts).unwrap_or(run.n * 6);
     if max_attempts < run.n {
@@ -570,7 +580,8 @@ pub fn resolve_code(
         model: resolve_model(&raw.model, &file.model)?,
         formats: split_formats(raw.format.as_deref(), &["chat", "alpaca", "parquet"])?,
         langs,
-        seeds: raw.seeds.clone(),
+        seeds,
+        seed_licences,
         protocol,
         parallel_discussion,
         rounds: raw.rounds.or(file.code.rounds).unwrap_or(1).clamp(1, 16),
@@ -582,6 +593,33 @@ pub fn resolve_code(
         unsafe_no_sandbox: raw.unsafe_no_sandbox,
         run,
     })
+}
+
+/// Where `gen code` takes its seeds from (`--seeds`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeedChoice {
+    /// The harvested built-in corpus (`gen seeds harvest --builtin`) when it is there,
+    /// else the embedded seeds, with a warning.
+    Corpus(PathBuf),
+    /// `--seeds builtin`: the three embedded seeds per language.
+    Embedded,
+    /// `--seeds DIR`: a code tree, or a corpus of `gen seeds harvest --out DIR`.
+    Dir(PathBuf),
+}
+
+fn seed_choice(raw: Option<&Path>) -> Result<SeedChoice, ConfigError> {
+    match raw {
+        None => Ok(SeedChoice::Corpus(harvest::sources::corpus_dir())),
+        Some(p) if p == Path::new("builtin") => Ok(SeedChoice::Embedded),
+        Some(p) if p.is_dir() => Ok(SeedChoice::Dir(p.to_path_buf())),
+        Some(p) => Err(invalid(
+            "--seeds",
+            format!(
+                "{} is not a directory (give a code tree, a harvested corpus, or `builtin`)",
+                p.display()
+            ),
+        )),
+    }
 }
 
 /// `--format a,b`: each name must be an export this generator offers.

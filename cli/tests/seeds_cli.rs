@@ -1,9 +1,13 @@
 //! `gen seeds harvest` on the harvester's fixtures: a corpus file with one seed per
 //! self-contained function, a per-language account, and exit 2 for an unknown language.
+//! `gen code` draws from the harvested corpus by default, and `--seeds builtin` opts out.
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::Command;
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../harvest/tests/fixtures");
 
@@ -65,4 +69,71 @@ fn a_missing_root_is_a_usage_error() {
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(stderr.lines().count() == 1 && stderr.contains("no-such-tree"), "{stderr}");
     assert!(!tmp.path().join("o").exists(), "nothing is written for bad input");
+}
+
+/// One `gen code` sample on the mock server, with `GEN_SEED_DIR` set to `seed_dir`: the
+/// seed collection its provenance names, and stderr.
+fn code_with_seed_dir(seed_dir: &Path, extra: &[&str], out: &Path) -> (Option<String>, String) {
+    let server = common::code_server();
+    let run = Command::new(env!("CARGO_BIN_EXE_gen"))
+        .args(["code", "--langs", "python", "-n", "1", "--seed", "1", "--model", "mock-coder", "--api-base"])
+        .arg(server.server.base_url())
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .env("GEN_SEED_DIR", seed_dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert!(run.status.success(), "{stderr}");
+    let text = std::fs::read_to_string(out.join("data.jsonl")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    (record["provenance"]["seed_source"].as_str().map(String::from), stderr)
+}
+
+#[test]
+fn gen_code_draws_from_the_harvested_corpus_by_default() {
+    if !common::sandbox_usable() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let harvest = Command::new(env!("CARGO_BIN_EXE_gen"))
+        .args(["seeds", "harvest", FIXTURES, "--langs", "python", "-o"])
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    assert!(harvest.status.success(), "{}", String::from_utf8_lossy(&harvest.stderr));
+
+    let (source, stderr) = code_with_seed_dir(&corpus, &[], &tmp.path().join("a"));
+    assert_eq!(source.as_deref(), Some("harvest"), "{stderr}");
+    assert!(!stderr.contains("no harvested seed corpus"), "{stderr}");
+
+    let (source, stderr) = code_with_seed_dir(&corpus, &["--seeds", "builtin"], &tmp.path().join("b"));
+    assert_eq!(source.as_deref(), Some("builtin"), "--seeds builtin opts out: {stderr}");
+
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (source, stderr) = code_with_seed_dir(&empty, &[], &tmp.path().join("c"));
+    assert_eq!(source.as_deref(), Some("builtin"), "{stderr}");
+    assert!(stderr.contains("no harvested seed corpus"), "a missing corpus is said: {stderr}");
+}
+
+#[test]
+fn bad_seed_options_are_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [["--seeds", "/no/such/seed/tree"], ["--seed-licences", "MIT,+BSD-3-Clause"]] {
+        let run = Command::new(env!("CARGO_BIN_EXE_gen"))
+            .args(["code", "--langs", "python", "-n", "1", "--out"])
+            .arg(tmp.path().join("o"))
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(args[0]), "{stderr}");
+        assert!(!tmp.path().join("o").exists(), "nothing is written for bad input");
+    }
 }

@@ -7,7 +7,7 @@
 //! or at the budget with fewer; 130 when interrupted (what was kept is written, and a
 //! re-run resumes).
 
-use crate::config::{Backend, CodeConfig};
+use crate::config::{Backend, CodeConfig, SeedChoice};
 use agents::Prompts;
 use agents::code::{
     CodeGenerator, CodeSettings, DatasetSink, Decontaminator, RunSummary, SampleSink, SandboxChecker,
@@ -52,10 +52,7 @@ pub fn run(cfg: CodeConfig) -> anyhow::Result<ExitCode> {
         tracing::info!(path = %cfg.run.memory.display(), "memory recovered after an unclean shutdown");
     }
     let prompts = Prompts::load(cfg.run.prompts.as_deref())?;
-    let seeds = match &cfg.seeds {
-        Some(dir) => SeedBank::from_dir(dir, &cfg.langs)?,
-        None => SeedBank::built_in(&cfg.langs),
-    };
+    let seeds = load_seeds(&cfg)?;
     let decontam = Decontaminator::load(&cfg.decontam)?;
 
     let settings = settings(&cfg);
@@ -287,10 +284,7 @@ fn dry_run(cfg: &CodeConfig) -> anyhow::Result<ExitCode> {
     // observations refine the estimate. A memory in use by a live run is left alone.
     let memory = super::memory_for_estimate(&cfg.run.memory, "code");
     let prompts = Prompts::load(cfg.run.prompts.as_deref())?;
-    let seeds = match &cfg.seeds {
-        Some(dir) => SeedBank::from_dir(dir, &cfg.langs)?,
-        None => SeedBank::built_in(&cfg.langs),
-    };
+    let seeds = load_seeds(cfg)?;
     let registry = sandbox::Registry::builtin();
     let runtime =
         tokio::runtime::Builder::new_current_thread().build().context("cannot start the runtime")?;
@@ -409,6 +403,27 @@ fn now_rfc3339() -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem / 60) % 60, rem % 60)
+}
+
+/// The seed bank `--seeds` names: the harvested corpus by default, when it is there.
+fn load_seeds(cfg: &CodeConfig) -> anyhow::Result<SeedBank> {
+    Ok(match &cfg.seeds {
+        SeedChoice::Embedded => SeedBank::built_in(&cfg.langs),
+        SeedChoice::Dir(dir) => SeedBank::from_dir_with(dir, &cfg.langs, &cfg.seed_licences)?,
+        SeedChoice::Corpus(dir) if dir.join(harvest::SEEDS_FILE).is_file() => {
+            let bank = SeedBank::from_corpus(dir, &cfg.langs, &cfg.seed_licences)?;
+            let seeds: usize = cfg.langs.iter().map(|l| bank.count(l)).sum();
+            tracing::info!(corpus = %dir.display(), seeds, "seeds from the harvested corpus");
+            bank
+        }
+        SeedChoice::Corpus(dir) => {
+            tracing::warn!(
+                "no harvested seed corpus at {} (run `gen seeds harvest --builtin`, as scripts/setup does); using the embedded seeds",
+                dir.display()
+            );
+            SeedBank::built_in(&cfg.langs)
+        }
+    })
 }
 
 #[cfg(test)]
