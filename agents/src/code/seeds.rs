@@ -54,6 +54,9 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/python/is_balanced.py", include_str!("../../seeds/python/is_balanced.py")),
     ("seeds/python/running_max.py", include_str!("../../seeds/python/running_max.py")),
     ("seeds/python/word_count.py", include_str!("../../seeds/python/word_count.py")),
+    ("seeds/ruby/median.rb", include_str!("../../seeds/ruby/median.rb")),
+    ("seeds/ruby/rle_encode.rb", include_str!("../../seeds/ruby/rle_encode.rb")),
+    ("seeds/ruby/title_case.rb", include_str!("../../seeds/ruby/title_case.rb")),
     ("seeds/rust/gcd.rs", include_str!("../../seeds/rust/gcd.rs")),
     ("seeds/rust/reverse_words.rs", include_str!("../../seeds/rust/reverse_words.rs")),
     ("seeds/rust/second_largest.rs", include_str!("../../seeds/rust/second_largest.rs")),
@@ -74,6 +77,7 @@ pub fn extensions(lang: &str) -> &'static [&'static str] {
         "cpp" => &["cpp", "cc", "cxx", "hpp"],
         "java" => &["java"],
         "bash" => &["sh", "bash"],
+        "ruby" => &["rb"],
         _ => &[],
     }
 }
@@ -415,7 +419,8 @@ mod tests {
 
     #[test]
     fn every_registered_language_has_built_in_seeds() {
-        for lang in ["python", "javascript", "typescript", "rust", "go", "c", "cpp", "java", "bash"] {
+        for lang in sandbox::Registry::builtin().languages() {
+            let lang = lang.name.as_str();
             let bank = SeedBank::built_in(&[lang.to_string()]);
             assert!(bank.count(lang) >= 3, "{lang} has {} seeds", bank.count(lang));
             assert!(bank.pick(lang, 7).unwrap().origin.starts_with(&format!("builtin:{lang}/")));

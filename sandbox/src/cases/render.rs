@@ -55,6 +55,8 @@ pub enum Escape {
     C,
     /// Inside bash's `$'…'`: `\xHH` of the UTF-8 bytes, and `\'`.
     Bash,
+    /// `\u{X}`, and `\#` so that `#{`, `#$` and `#@` do not interpolate (Ruby).
+    Ruby,
 }
 
 /// A language's `[language.cases]` table.
@@ -439,6 +441,7 @@ pub fn quote(escape: Escape, s: &str) -> String {
         match c {
             '\\' => out.push_str("\\\\"),
             '"' if escape != Escape::Bash => out.push_str("\\\""),
+            '#' if escape == Escape::Ruby => out.push_str("\\#"),
             '\'' if escape == Escape::Bash => out.push_str("\\'"),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
@@ -457,7 +460,7 @@ pub fn quote(escape: Escape, s: &str) -> String {
                 Escape::Python => {
                     let _ = write!(out, "\\u{:04x}", c as u32);
                 }
-                Escape::Rust => {
+                Escape::Rust | Escape::Ruby => {
                     let _ = write!(out, "\\u{{{:x}}}", c as u32);
                 }
                 Escape::C | Escape::Bash => {
@@ -505,6 +508,7 @@ mod tests {
         assert_eq!(quote(Escape::Rust, s), r#""a\"b\\c\n\u{e9}\u{1f600}'""#);
         assert_eq!(quote(Escape::C, "é"), r#""\303\251""#);
         assert_eq!(quote(Escape::Bash, "it's é"), r"$'it\'s \xc3\xa9'");
+        assert_eq!(quote(Escape::Ruby, "#{x} #$y é"), r#""\#{x} \#$y \u{e9}""#);
     }
 
     #[test]
