@@ -54,6 +54,9 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/python/is_balanced.py", include_str!("../../seeds/python/is_balanced.py")),
     ("seeds/python/running_max.py", include_str!("../../seeds/python/running_max.py")),
     ("seeds/python/word_count.py", include_str!("../../seeds/python/word_count.py")),
+    ("seeds/php/clamp_all.php", include_str!("../../seeds/php/clamp_all.php")),
+    ("seeds/php/is_anagram.php", include_str!("../../seeds/php/is_anagram.php")),
+    ("seeds/php/word_freq.php", include_str!("../../seeds/php/word_freq.php")),
     ("seeds/ruby/median.rb", include_str!("../../seeds/ruby/median.rb")),
     ("seeds/ruby/rle_encode.rb", include_str!("../../seeds/ruby/rle_encode.rb")),
     ("seeds/ruby/title_case.rb", include_str!("../../seeds/ruby/title_case.rb")),
@@ -78,6 +81,7 @@ pub fn extensions(lang: &str) -> &'static [&'static str] {
         "java" => &["java"],
         "bash" => &["sh", "bash"],
         "ruby" => &["rb"],
+        "php" => &["php"],
         _ => &[],
     }
 }

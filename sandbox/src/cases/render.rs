@@ -57,6 +57,8 @@ pub enum Escape {
     Bash,
     /// `\u{X}`, and `\#` so that `#{`, `#$` and `#@` do not interpolate (Ruby).
     Ruby,
+    /// `\u{X}`, and `\$` so that variables do not interpolate (PHP).
+    Php,
 }
 
 /// A language's `[language.cases]` table.
@@ -442,6 +444,7 @@ pub fn quote(escape: Escape, s: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '"' if escape != Escape::Bash => out.push_str("\\\""),
             '#' if escape == Escape::Ruby => out.push_str("\\#"),
+            '$' if escape == Escape::Php => out.push_str("\\$"),
             '\'' if escape == Escape::Bash => out.push_str("\\'"),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
@@ -460,7 +463,7 @@ pub fn quote(escape: Escape, s: &str) -> String {
                 Escape::Python => {
                     let _ = write!(out, "\\u{:04x}", c as u32);
                 }
-                Escape::Rust | Escape::Ruby => {
+                Escape::Rust | Escape::Ruby | Escape::Php => {
                     let _ = write!(out, "\\u{{{:x}}}", c as u32);
                 }
                 Escape::C | Escape::Bash => {
@@ -509,6 +512,7 @@ mod tests {
         assert_eq!(quote(Escape::C, "é"), r#""\303\251""#);
         assert_eq!(quote(Escape::Bash, "it's é"), r"$'it\'s \xc3\xa9'");
         assert_eq!(quote(Escape::Ruby, "#{x} #$y é"), r#""\#{x} \#$y \u{e9}""#);
+        assert_eq!(quote(Escape::Php, "$x {$y} é"), r#""\$x {\$y} \u{e9}""#);
     }
 
     #[test]
