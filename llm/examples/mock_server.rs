@@ -226,6 +226,7 @@ const ADD_SOLUTIONS: &[(&str, AddSolution)] = &[
     ("cpp", |k| format!("long long add_{k}(long long x) {{\n    return x + {k};\n}}\n")),
     ("c", |k| format!("long long add_{k}(long long x) {{\n    return x + {k};\n}}\n")),
     ("ruby", |k| format!("def add_{k}(x)\n  x + {k}\nend\n")),
+    ("lua", |k| format!("function add_{k}(x)\n  return x + {k}\nend\n")),
     ("php", |k| format!("<?php\nfunction add_{k}(int $x): int {{\n    return $x + {k};\n}}\n")),
 ];
 

@@ -54,6 +54,9 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/python/is_balanced.py", include_str!("../../seeds/python/is_balanced.py")),
     ("seeds/python/running_max.py", include_str!("../../seeds/python/running_max.py")),
     ("seeds/python/word_count.py", include_str!("../../seeds/python/word_count.py")),
+    ("seeds/lua/count_words.lua", include_str!("../../seeds/lua/count_words.lua")),
+    ("seeds/lua/reverse_list.lua", include_str!("../../seeds/lua/reverse_list.lua")),
+    ("seeds/lua/split.lua", include_str!("../../seeds/lua/split.lua")),
     ("seeds/php/clamp_all.php", include_str!("../../seeds/php/clamp_all.php")),
     ("seeds/php/is_anagram.php", include_str!("../../seeds/php/is_anagram.php")),
     ("seeds/php/word_freq.php", include_str!("../../seeds/php/word_freq.php")),
@@ -82,6 +85,7 @@ pub fn extensions(lang: &str) -> &'static [&'static str] {
         "bash" => &["sh", "bash"],
         "ruby" => &["rb"],
         "php" => &["php"],
+        "lua" => &["lua"],
         _ => &[],
     }
 }
