@@ -227,6 +227,15 @@ pub fn render(summary: &Summary, run: &RunInfo) -> String {
             let _ = writeln!(out, "| {} | {n} |", cell(stage));
         }
         out.push('\n');
+        if !summary.failures.by_limit.is_empty() {
+            out.push_str(
+                "Of these, the sandbox's limits ended the deciding run of:\n\n| limit | items |\n| --- | ---: |\n",
+            );
+            for (limit, n) in &summary.failures.by_limit {
+                let _ = writeln!(out, "| {} | {n} |", cell(limit));
+            }
+            out.push('\n');
+        }
     }
     out.push_str("## Schema\n\n");
     let _ = writeln!(

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 /// Version of the record schemas in this crate (see `datasets/SCHEMA.md`). Bump it when a
 /// field changes meaning or type; adding an optional field does not need a bump.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Between the sentences of a FOL record's one-string `context`, as in ProverQA.
 pub const CONTEXT_SEPARATOR: &str = " ";

@@ -133,6 +133,8 @@ pub struct FailureStats {
     pub by_stage: BTreeMap<String, u64>,
     /// Lang (or `-`) -> stage -> count.
     pub by_lang: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Limit (`extra.limit`: `time_limit`, `memory_limit`, …) -> failures its check ended by.
+    pub by_limit: BTreeMap<String, u64>,
 }
 
 /// Everything `gen inspect` and the card say about a dataset.
@@ -241,6 +243,9 @@ fn failure_stats(path: &Path) -> Result<FailureStats, DatasetError> {
         out.total += 1;
         *out.by_stage.entry(stage.clone()).or_default() += 1;
         *out.by_lang.entry(lang).or_default().entry(stage).or_default() += 1;
+        if let Some(limit) = v.pointer("/extra/limit").and_then(Value::as_str) {
+            *out.by_limit.entry(limit.to_string()).or_default() += 1;
+        }
     })?;
     Ok(out)
 }

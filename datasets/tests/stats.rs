@@ -41,6 +41,8 @@ fn code_summary_joins_failures_and_run_costs() {
     assert!(!s.torn_tail);
     // code-9-7 failed twice; it counts once.
     assert_eq!(s.failures.total, 4);
+    assert_eq!(s.failures.by_limit.len(), 1);
+    assert_eq!(s.failures.by_limit["memory_limit"], 1);
     let code = s.code.unwrap();
     let py = &code.per_lang["python"];
     assert_eq!((py.kept, py.dropped_total), (3, 2));
@@ -102,6 +104,8 @@ fn code_card_has_a_valid_header_and_the_numbers() {
         "deadbeef",
         "| python | 3 | 2 | 60.0% | – | compile 1, tests 1 |",
         "| vacuous_tests | 1 |",
+        "the sandbox's limits ended the deciding run of",
+        "| memory_limit | 1 |",
         "Model tokens per kept sample: 2000.",
         "| stop reason | done |",
     ] {

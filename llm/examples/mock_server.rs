@@ -227,6 +227,7 @@ const ADD_SOLUTIONS: &[(&str, AddSolution)] = &[
     ("c", |k| format!("long long add_{k}(long long x) {{\n    return x + {k};\n}}\n")),
     ("ruby", |k| format!("def add_{k}(x)\n  x + {k}\nend\n")),
     ("lua", |k| format!("function add_{k}(x)\n  return x + {k}\nend\n")),
+    ("perl", |k| format!("sub add_{k} {{\n    my ($x) = @_;\n    return $x + {k};\n}}\n")),
     ("php", |k| format!("<?php\nfunction add_{k}(int $x): int {{\n    return $x + {k};\n}}\n")),
 ];
 

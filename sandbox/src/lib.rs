@@ -35,7 +35,7 @@ pub use limits::Limits;
 pub use probe::{CallResult, MAX_VALUE_CHARS, ProbeOutcome, ProbeSpec};
 pub use process::TAIL_BYTES;
 pub use record::{Check, ExecRecord, Outcome};
-pub use registry::{Example, Language, Load, Registry, SANDBOX_PATH, Steps, Warmup};
+pub use registry::{Example, Language, LimitHit, LimitMarkers, Load, Registry, SANDBOX_PATH, Steps, Warmup};
 pub use sandbox::{Sandbox, SandboxOptions};
 
 use std::path::Path;

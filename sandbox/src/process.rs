@@ -33,9 +33,14 @@ pub(crate) struct StepResult {
     pub stderr: Captured,
 }
 
-/// The tail of a stream and how much was written in total.
+/// Bytes kept from the start of a stream: where Go and the JVM print why they died,
+/// before a stack dump that can push it out of the tail.
+pub(crate) const HEAD_BYTES: usize = 1024;
+
+/// The head and tail of a stream and how much was written in total.
 #[derive(Debug, Default)]
 pub(crate) struct Captured {
+    pub head: Vec<u8>,
     pub tail: Vec<u8>,
     pub total: u64,
 }
@@ -43,6 +48,14 @@ pub(crate) struct Captured {
 impl Captured {
     pub fn tail_string(&self) -> String {
         String::from_utf8_lossy(&self.tail).into_owned()
+    }
+
+    /// Everything kept: the head, then the tail (they overlap on a short stream).
+    pub fn kept_string(&self) -> String {
+        if self.total as usize <= self.tail.len() {
+            return self.tail_string();
+        }
+        format!("{}\n{}", String::from_utf8_lossy(&self.head), self.tail_string())
     }
 }
 
@@ -58,6 +71,8 @@ fn capture(mut pipe: impl Read + Send + 'static, limit: u64, over: Arc<AtomicBoo
                 Ok(0) => break,
                 Ok(n) => {
                     cap.total += n as u64;
+                    let room = HEAD_BYTES.saturating_sub(cap.head.len()).min(n);
+                    cap.head.extend_from_slice(&buf[..room]);
                     cap.tail.extend_from_slice(&buf[..n]);
                     if cap.tail.len() > 2 * TAIL_BYTES {
                         let cut = cap.tail.len() - TAIL_BYTES;

@@ -29,6 +29,10 @@ pub struct Steps {
 pub struct Warmup {
     pub solution: String,
     pub tests: String,
+    /// Trusted commands run first, with the cache writable (Go's `go list std`, which
+    /// indexes every standard package: Go 1.19 cannot index one in a read-only cache).
+    #[serde(default)]
+    pub prime: Vec<Vec<String>>,
 }
 
 /// How a harvested seed is checked to load (compile, or import): `solution` is a
@@ -115,6 +119,51 @@ pub struct Language {
     /// How cases are rendered for this language (`[language.cases]`).
     #[serde(default)]
     pub cases: Option<crate::cases::CaseSpec>,
+    /// This runtime's own words for a failed allocation or fork (`limits = {…}`), on top
+    /// of the registry-wide `[limits]`.
+    #[serde(default)]
+    pub limits: LimitMarkers,
+}
+
+/// Which rlimit a failed run died of, when its stderr says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitHit {
+    Memory,
+    Process,
+}
+
+/// Stderr markers of a failed allocation (`memory`) or fork/thread (`process`). A marker
+/// matches where a line of stderr contains it; a leading `^` anchors it at the line's
+/// start (Python's traceback quotes source lines, indented, before its final
+/// `MemoryError`). Process markers are tried first: the JVM's thread failure is an
+/// `OutOfMemoryError`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LimitMarkers {
+    #[serde(default)]
+    pub memory: Vec<String>,
+    #[serde(default)]
+    pub process: Vec<String>,
+}
+
+impl LimitMarkers {
+    fn matches(markers: &[String], text: &str) -> bool {
+        markers.iter().any(|m| match m.strip_prefix('^') {
+            Some(start) => text.lines().any(|l| l.starts_with(start)),
+            None => text.lines().any(|l| l.contains(m.as_str())),
+        })
+    }
+
+    /// The limit `stderr` reports, by these markers and then by `also`'s.
+    pub fn hit(&self, also: &LimitMarkers, stderr: &str) -> Option<LimitHit> {
+        if Self::matches(&self.process, stderr) || Self::matches(&also.process, stderr) {
+            Some(LimitHit::Process)
+        } else if Self::matches(&self.memory, stderr) || Self::matches(&also.memory, stderr) {
+            Some(LimitHit::Memory)
+        } else {
+            None
+        }
+    }
 }
 
 impl Language {
@@ -151,6 +200,8 @@ pub(crate) fn resolve_on_sandbox_path(program: &str) -> Option<PathBuf> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RegistryFile {
+    #[serde(default)]
+    limits: LimitMarkers,
     language: Vec<Language>,
 }
 
@@ -158,6 +209,8 @@ struct RegistryFile {
 #[derive(Debug, Clone)]
 pub struct Registry {
     languages: Vec<Language>,
+    /// Markers every language shares (libc's strerror texts).
+    limits: LimitMarkers,
 }
 
 impl Registry {
@@ -167,7 +220,7 @@ impl Registry {
         // build defect, so fall back to an empty registry rather than panic at run time.
         Self::from_toml(BUILTIN).unwrap_or_else(|e| {
             tracing::error!("embedded languages.toml is invalid: {e}");
-            Registry { languages: Vec::new() }
+            Registry { languages: Vec::new(), limits: LimitMarkers::default() }
         })
     }
 
@@ -193,7 +246,13 @@ impl Registry {
                 return Err(SandboxError::Registry(format!("language `{}`: file names collide", lang.name)));
             }
         }
-        Ok(Registry { languages: file.language })
+        Ok(Registry { languages: file.language, limits: file.limits })
+    }
+
+    /// Which limit a failed run of `lang` died of, read off its stderr.
+    pub fn limit_hit(&self, lang: &str, stderr: &str) -> Option<LimitHit> {
+        let own = self.get(lang).map(|l| &l.limits);
+        own.unwrap_or(&self.limits).hit(&self.limits, stderr)
     }
 
     /// Looks a language up by name or alias.
@@ -216,6 +275,33 @@ impl Registry {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limit_markers_read_the_runtime_s_last_words() {
+        let reg = Registry::builtin();
+        let py_oom = "Traceback (most recent call last):\n  File \"solution.py\", line 2, in <module>\n    hog = bytearray(2 << 30)\nMemoryError\n";
+        assert_eq!(reg.limit_hit("python", py_oom), Some(LimitHit::Memory));
+        // A source line quoting MemoryError is indented: `^` keeps it from counting.
+        let quoted = "  File \"t.py\", line 3\n    except MemoryError:\nAssertionError: case 2\n";
+        assert_eq!(reg.limit_hit("python", quoted), None);
+        let fork = "BlockingIOError: [Errno 11] Resource temporarily unavailable";
+        assert_eq!(reg.limit_hit("python", fork), Some(LimitHit::Process));
+        // libc's texts hold for every language; a runtime's own only for it.
+        assert_eq!(reg.limit_hit("c", "malloc: Cannot allocate memory"), Some(LimitHit::Memory));
+        assert_eq!(reg.limit_hit("c", "terminate called after throwing 'std::bad_alloc'"), None);
+        assert_eq!(
+            reg.limit_hit("cpp", "terminate called after throwing 'std::bad_alloc'"),
+            Some(LimitHit::Memory)
+        );
+        // The JVM's thread failure is an OutOfMemoryError: process markers come first.
+        let jvm = "Exception in thread \"main\" java.lang.OutOfMemoryError: unable to create native thread: possibly out of memory";
+        assert_eq!(reg.limit_hit("java", jvm), Some(LimitHit::Process));
+        assert_eq!(reg.limit_hit("java", "Exception in thread \"main\" java.lang.AssertionError"), None);
+        assert_eq!(
+            reg.limit_hit("nonesuch", "fork: Resource temporarily unavailable"),
+            Some(LimitHit::Process)
+        );
+    }
 
     #[test]
     fn builtin_registry_parses() {

@@ -12,7 +12,7 @@ use crate::isolation::{self, CacheMount, Tools, Wrap};
 use crate::limits::Limits;
 use crate::process::{self, Exit, StepResult};
 use crate::record::{Check, ExecRecord, Outcome};
-use crate::registry::{Language, Registry};
+use crate::registry::{Language, LimitHit, Registry};
 
 /// How the sandbox runs. `Default` is safe: limits for tests, all cores.
 #[derive(Debug, Clone)]
@@ -265,21 +265,30 @@ impl Sandbox {
     fn cache_for(&self, lang: &Language) -> Option<CacheMount> {
         let dir = self.cache_root().join(&lang.name);
         let marker = dir.join(".warm");
+        // The marker holds the warm-up's digest: a cache warmed by another warm-up is
+        // warmed again.
+        let key = warm_key(lang.warmup.as_ref()?);
+        let is_warm = || std::fs::read_to_string(&marker).is_ok_and(|k| k == key);
         let mut warmed = self.warmed.lock().unwrap_or_else(|e| e.into_inner());
-        if !warmed.contains(&lang.name) && !marker.exists() {
+        if !warmed.contains(&lang.name) && !is_warm() {
             warmed.push(lang.name.clone());
-            if let Err(e) = self.warm(lang, &dir, &marker) {
+            if let Err(e) = self.warm(lang, &dir, &marker, &key) {
                 tracing::warn!(lang = %lang.name, "no compile cache: {e}");
             }
         }
         drop(warmed);
-        marker.exists().then_some(CacheMount { host: dir, writable: false })
+        is_warm().then_some(CacheMount { host: dir, writable: false })
     }
 
-    fn warm(&self, lang: &Language, dir: &Path, marker: &Path) -> Result<(), SandboxError> {
+    fn warm(&self, lang: &Language, dir: &Path, marker: &Path, key: &str) -> Result<(), SandboxError> {
         let Some(warmup) = &lang.warmup else { return Ok(()) };
         if lang.detect_toolchain().is_none() {
             return Ok(());
+        }
+        // A cache left by another warm-up is stale, and its files belong to an earlier
+        // run's slot uid, which this one cannot write as: start afresh.
+        if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+            std::fs::remove_dir_all(dir).map_err(|e| SandboxError::io("clear the stale cache", dir, e))?;
         }
         // Slot uids must be able to reach the cache: 0755 on every directory we create.
         std::fs::DirBuilder::new()
@@ -297,7 +306,10 @@ impl Sandbox {
                 .map_err(|e| SandboxError::io("chown the cache dir", dir, e))?;
         }
         let mount = CacheMount { host: dir.to_path_buf(), writable: true };
-        let rec = self.execute(&lang.check_for(&warmup.solution, &warmup.tests), Some(&mount), slot.index)?;
+        let mut check = lang.check_for(&warmup.solution, &warmup.tests);
+        check.commands.splice(0..0, warmup.prime.iter().cloned());
+        check.compile_steps += warmup.prime.len();
+        let rec = self.execute(&check, Some(&mount), slot.index)?;
         if !rec.passed() {
             return Err(SandboxError::Unusable(format!(
                 "warm-up {}: {}",
@@ -305,7 +317,7 @@ impl Sandbox {
                 rec.stderr_tail.trim()
             )));
         }
-        std::fs::write(marker, b"").map_err(|e| SandboxError::io("mark the cache warm", marker, e))
+        std::fs::write(marker, key).map_err(|e| SandboxError::io("mark the cache warm", marker, e))
     }
 
     fn slot_uid(&self, slot: usize) -> Option<u32> {
@@ -359,6 +371,16 @@ impl Sandbox {
             Some(r) => (r.stdout.tail_string(), r.stderr.tail_string(), r.stdout.total, r.stderr.total),
             None => Default::default(),
         };
+        let stderr_kept = result.as_ref().map(|r| r.stderr.kept_string()).unwrap_or_default();
+        // An rlimit on memory or processes shows only as a failed allocation or fork
+        // inside the program: the runtime's last words say which.
+        if let Outcome::Failed { exit_code, signal } = outcome {
+            outcome = match self.registry.limit_hit(&check.lang, &stderr_kept) {
+                Some(LimitHit::Memory) => Outcome::MemoryLimit { exit_code, signal },
+                Some(LimitHit::Process) => Outcome::ProcessLimit { exit_code, signal },
+                None => outcome,
+            };
+        }
         drop(dir);
         Ok(ExecRecord {
             check: check.clone(),
@@ -392,16 +414,27 @@ impl Sandbox {
     }
 }
 
-/// Exit codes bwrap uses for a child killed by SIGKILL, SIGXCPU, SIGXFSZ (128 + n).
-const LIMIT_SIGNALS: [i32; 3] = [9, 24, 25];
+/// FNV-1a of a warm-up's solution, tests and prime commands, in hex.
+fn warm_key(w: &crate::registry::Warmup) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let text = format!("{}\0{}\0{:?}", w.solution, w.tests, w.prime);
+    for b in text.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+const SIGKILL: i32 = 9;
+const SIGXCPU: i32 = 24;
+const SIGXFSZ: i32 = 25;
 
 /// The outcome a step decides, or `None` to go on to the next step.
 fn judge(step: &StepResult, compiling: bool) -> Option<Outcome> {
     if step.timed_out {
-        return Some(Outcome::Timeout);
+        return Some(Outcome::TimeLimit { cpu: false });
     }
     if step.output_exceeded {
-        return Some(Outcome::OutputLimit);
+        return Some(Outcome::OutputLimit { file: false });
     }
     // bwrap reports a child's death by signal n as exit code 128 + n.
     let (code, signal) = match step.exit {
@@ -410,8 +443,11 @@ fn judge(step: &StepResult, compiling: bool) -> Option<Outcome> {
         Exit::Code(c) => (Some(c), None),
         Exit::Signal(s) => (None, Some(s)),
     };
-    if let Some(s) = signal.filter(|s| LIMIT_SIGNALS.contains(s)) {
-        return Some(Outcome::Killed { signal: s });
+    match signal {
+        Some(SIGXCPU) => return Some(Outcome::TimeLimit { cpu: true }),
+        Some(SIGXFSZ) => return Some(Outcome::OutputLimit { file: true }),
+        Some(SIGKILL) => return Some(Outcome::Killed { signal: SIGKILL }),
+        _ => {}
     }
     Some(if compiling {
         Outcome::CompileError { exit_code: code }
@@ -496,13 +532,14 @@ mod tests {
             judge(&step(Exit::Code(134)), false),
             Some(Outcome::Failed { exit_code: Some(134), signal: Some(6) })
         );
-        assert_eq!(judge(&step(Exit::Code(152)), false), Some(Outcome::Killed { signal: 24 }));
+        assert_eq!(judge(&step(Exit::Code(152)), false), Some(Outcome::TimeLimit { cpu: true }));
+        assert_eq!(judge(&step(Exit::Code(153)), false), Some(Outcome::OutputLimit { file: true }));
         assert_eq!(judge(&step(Exit::Signal(9)), true), Some(Outcome::Killed { signal: 9 }));
         let mut t = step(Exit::Signal(9));
         t.timed_out = true;
-        assert_eq!(judge(&t, false), Some(Outcome::Timeout));
+        assert_eq!(judge(&t, false), Some(Outcome::TimeLimit { cpu: false }));
         let mut o = step(Exit::Signal(9));
         o.output_exceeded = true;
-        assert_eq!(judge(&o, false), Some(Outcome::OutputLimit));
+        assert_eq!(judge(&o, false), Some(Outcome::OutputLimit { file: false }));
     }
 }

@@ -84,17 +84,19 @@ fn escape_attempts_are_contained_and_leave_nothing_behind() {
             if rec.stdout_tail.contains("ESCAPED") {
                 wrong.push("the program reports an escape".into());
             }
-            if rec.outcome == Outcome::Timeout && rec.duration_ms > wall_ms + 5_000 {
+            if rec.outcome == (Outcome::TimeLimit { cpu: false }) && rec.duration_ms > wall_ms + 5_000 {
                 wrong.push(format!("killed {} ms after a {wall_ms} ms limit", rec.duration_ms));
             }
-            if rec.outcome == Outcome::OutputLimit {
+            if rec.outcome == (Outcome::OutputLimit { file: false }) {
                 let cap = Limits::RUN.output_bytes;
                 if rec.stdout_bytes > cap + (64 << 10) || rec.stdout_tail.len() > TAIL_BYTES {
                     wrong.push(format!("read {} bytes, kept {}", rec.stdout_bytes, rec.stdout_tail.len()));
                 }
             }
-            if case.expect.outcome == "killed" && rec.outcome != (Outcome::Killed { signal: 25 }) {
-                wrong.push("expected SIGXFSZ (file size limit)".into());
+            let file = case.expect.file.filter(|_| case.expect.outcome == "output_limit");
+            if let Some(file) = file.filter(|f| rec.outcome != (Outcome::OutputLimit { file: *f })) {
+                wrong
+                    .push(format!("expected the {} output limit", if file { "file-size" } else { "stream" }));
             }
             if !wrong.is_empty() {
                 problems.push(format!(
@@ -190,4 +192,50 @@ fn a_leaked_process_is_found_by_its_marker() {
     check.env.insert(common::MARKER_VAR.into(), marker.clone());
     let rec = Sandbox::new(SandboxOptions::default()).unwrap().replay(&check).unwrap();
     assert!(rec.stdout_tail.contains(&format!("seen {marker}")), "{}", rec.stdout_tail);
+}
+
+/// The drills' columns in README's table: (heading, fixture names).
+const DRILL_COLUMNS: [(&str, &[&str]); 8] = [
+    ("endless loop", &["loop"]),
+    ("output flood", &["big_output"]),
+    ("1 GiB file", &["big_file"]),
+    ("memory bomb", &["memory_hog", "memory_limit"]),
+    ("fork or thread bomb", &["fork_bomb", "process_limit"]),
+    ("network", &["network"]),
+    ("secrets", &["secrets"]),
+    ("write outside", &["write_outside"]),
+];
+
+/// README's table of which drill each language runs and how it ends, built from the
+/// fixtures' `expect.toml`: the README must hold exactly this table.
+#[test]
+fn readme_drill_table_is_the_fixtures() {
+    let reg = sandbox::Registry::builtin();
+    let mut table = String::from("| language |");
+    for (heading, _) in DRILL_COLUMNS {
+        table.push_str(&format!(" {heading} |"));
+    }
+    table.push_str(&format!("\n|{}\n", " --- |".repeat(DRILL_COLUMNS.len() + 1)));
+    for lang in reg.languages() {
+        let dir = common::fixtures_dir().join(&lang.name);
+        table.push_str(&format!("| {} |", lang.name));
+        for (_, names) in DRILL_COLUMNS {
+            let cells: Vec<String> = names
+                .iter()
+                .filter_map(|n| std::fs::read_to_string(dir.join(n).join("expect.toml")).ok())
+                .map(|t| {
+                    let e: common::Expect = toml::from_str(&t).unwrap();
+                    if e.outcome == "passed" { "contained".to_string() } else { format!("`{}`", e.outcome) }
+                })
+                .collect();
+            let cell = if cells.is_empty() { "–".to_string() } else { cells.join(", ") };
+            table.push_str(&format!(" {cell} |"));
+        }
+        table.push('\n');
+    }
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    assert!(
+        readme.contains(&table),
+        "README.md lacks the drill table of the fixtures; it should read:\n{table}"
+    );
 }

@@ -24,7 +24,7 @@ pub struct Execution {
     pub passed: bool,
     /// False when a compile step failed.
     pub compiled: bool,
-    /// Short label: `passed`, `failed`, `compile_error`, `timeout`, …
+    /// Short label: `passed`, `failed`, `compile_error`, `time_limit`, `memory_limit`, …
     pub outcome: String,
     /// One line for people and prompts, e.g. `failed (exit 1)`.
     pub detail: String,
@@ -36,6 +36,13 @@ pub struct Execution {
     pub commands: Vec<Vec<String>>,
     /// The checker's own full record (e.g. the sandbox's `Check`), kept for replay.
     pub raw_check: serde_json::Value,
+}
+
+impl Execution {
+    /// The limit that ended this execution (`time_limit`, `memory_limit`, …), if one did.
+    pub fn limit(&self) -> Option<&'static str> {
+        sandbox::Outcome::LIMITS.iter().find(|l| **l == self.outcome).copied()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -91,6 +91,8 @@ pub(crate) struct DerivedFailure {
     pub attempts: u32,
     pub instruction: String,
     pub concepts: Vec<String>,
+    /// The limit that ended the deciding check (`memory_limit`, …), if one did.
+    pub limit: Option<&'static str>,
 }
 
 /// What one item produced.
@@ -118,6 +120,7 @@ impl Derived {
             attempts: 0,
             instruction: String::new(),
             concepts: Vec::new(),
+            limit: None,
         });
     }
 
@@ -245,8 +248,8 @@ fn problem_of(exec: &Execution) -> String {
     let last: String = last.chars().take(200).collect();
     if !exec.compiled {
         format!("compile error: {last}")
-    } else if exec.outcome == "timeout" {
-        "timed out (an endless loop or a very slow solution)".into()
+    } else if exec.outcome == "time_limit" {
+        "hit the time limit (an endless loop or a very slow solution)".into()
     } else {
         format!("{}: {last}", exec.detail)
     }
@@ -391,6 +394,7 @@ pub(crate) async fn derive(
             let mut f = DerivedFailure {
                 attempts,
                 concepts: concepts.clone(),
+                limit: run.execution.limit(),
                 ..failure(lang, "propose", stage, &problem)
             };
             f.reason = problem;
@@ -441,6 +445,7 @@ pub(crate) async fn derive(
         d.failures.push(DerivedFailure {
             attempts,
             concepts: concepts.clone(),
+            limit: exec.limit(),
             ..failure(
                 lang,
                 "propose",
@@ -585,12 +590,14 @@ pub(crate) async fn derive(
         }
         let mut oattempts = 0u32;
         let mut ofaults = Vec::new();
+        let mut olimit = None;
         let passed = loop {
             oattempts += 1;
             let exec = checker.check(olang, &osolution, &target.tests)?;
             if exec.passed {
                 break Some(exec);
             }
+            olimit = exec.limit();
             let problem = if exec.compiled {
                 format!("disagrees with the {lang} source on its cases: {}", problem_of(&exec))
             } else {
@@ -624,6 +631,7 @@ pub(crate) async fn derive(
                 instruction: oinstruction,
                 concepts: concepts.clone(),
                 attempts: oattempts,
+                limit: olimit,
                 ..failure(olang, "port", "port_mismatch", &reason)
             });
             continue;
@@ -719,6 +727,7 @@ fn failure(lang: &str, role: &'static str, stage: &'static str, reason: &str) ->
         attempts: 0,
         instruction: String::new(),
         concepts: Vec::new(),
+        limit: None,
     }
 }
 

@@ -345,6 +345,7 @@ impl<'a> CodeGenerator<'a> {
                 &[],
                 vec![first_line(&still.reason, 200)],
                 still.role,
+                None,
             )?;
         }
 
@@ -391,6 +392,7 @@ impl<'a> CodeGenerator<'a> {
                             &candidate.exercise.concepts,
                             vec![format!("the calls gave too little to test: {}", first_line(&reason, 160))],
                             candidate.role,
+                            None,
                         )?;
                         continue;
                     }
@@ -435,6 +437,7 @@ impl<'a> CodeGenerator<'a> {
                         &candidate.exercise.concepts,
                         r.faults,
                         candidate.role,
+                        r.limit,
                     )?;
                 }
             }
@@ -511,6 +514,7 @@ impl<'a> CodeGenerator<'a> {
                 &f.concepts,
                 vec![first_line(&f.reason, 200)],
                 f.role,
+                f.limit,
             )?;
         }
         let discussion = Discussion {
@@ -780,12 +784,16 @@ impl<'a> CodeGenerator<'a> {
         concepts: &[String],
         faults: Vec<String>,
         role: &str,
+        limit: Option<&str>,
     ) -> Result<(), CodeError> {
         let mut failure = FailureRecord::new(id, stage, first_line(reason, 500));
         failure.lang = Some(lang.to_string());
         failure.attempts = attempts;
         if !instruction.is_empty() {
             failure.extra.insert("instruction".into(), serde_json::json!(first_line(instruction, 300)));
+        }
+        if let Some(limit) = limit {
+            failure.extra.insert("limit".into(), serde_json::json!(limit));
         }
         sink.reject(&failure)?;
         self.summary.attempted += 1;

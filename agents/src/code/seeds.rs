@@ -57,6 +57,9 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/lua/count_words.lua", include_str!("../../seeds/lua/count_words.lua")),
     ("seeds/lua/reverse_list.lua", include_str!("../../seeds/lua/reverse_list.lua")),
     ("seeds/lua/split.lua", include_str!("../../seeds/lua/split.lua")),
+    ("seeds/perl/dedupe.pl", include_str!("../../seeds/perl/dedupe.pl")),
+    ("seeds/perl/digit_sum.pl", include_str!("../../seeds/perl/digit_sum.pl")),
+    ("seeds/perl/squeeze_spaces.pl", include_str!("../../seeds/perl/squeeze_spaces.pl")),
     ("seeds/php/clamp_all.php", include_str!("../../seeds/php/clamp_all.php")),
     ("seeds/php/is_anagram.php", include_str!("../../seeds/php/is_anagram.php")),
     ("seeds/php/word_freq.php", include_str!("../../seeds/php/word_freq.php")),
@@ -86,6 +89,7 @@ pub fn extensions(lang: &str) -> &'static [&'static str] {
         "ruby" => &["rb"],
         "php" => &["php"],
         "lua" => &["lua"],
+        "perl" => &["pl", "pm"],
         _ => &[],
     }
 }

@@ -32,6 +32,8 @@ pub struct Rejected {
     pub attempts: u32,
     pub faults: Vec<String>,
     pub dialogue: Vec<Turn>,
+    /// The limit that ended the last check (`memory_limit`, …), if one did.
+    pub limit: Option<&'static str>,
 }
 
 fn problem_of(exec: &Execution) -> (&'static str, String) {
@@ -39,8 +41,10 @@ fn problem_of(exec: &Execution) -> (&'static str, String) {
     let first: String = first.chars().take(200).collect();
     if !exec.compiled {
         ("compile", format!("compile error: {first}"))
-    } else if exec.outcome == "timeout" {
-        ("tests", "the tests timed out (an endless loop or a very slow solution)".to_string())
+    } else if exec.outcome == "time_limit" {
+        ("tests", "the tests hit the time limit (an endless loop or a very slow solution)".to_string())
+    } else if exec.outcome == "memory_limit" {
+        ("tests", format!("the tests hit the memory limit (an allocation failed): {first}"))
     } else {
         ("tests", format!("tests failed ({}): {first}", exec.detail))
     }
@@ -81,8 +85,9 @@ pub(crate) async fn verify(
             (stage, problem, tail(&exec.output_tail, OUTPUT_IN_PROMPT))
         };
         faults.push(problem.clone());
+        let limit = exec.limit();
         if repairs_left == 0 {
-            return Ok(Err(Rejected { stage, reason: problem, attempts, faults, dialogue }));
+            return Ok(Err(Rejected { stage, reason: problem, attempts, faults, dialogue, limit }));
         }
         repairs_left -= 1;
         let data = serde_json::json!({
@@ -116,6 +121,7 @@ pub(crate) async fn verify(
                             attempts,
                             faults,
                             dialogue,
+                            limit,
                         }));
                     }
                 }
@@ -127,6 +133,7 @@ pub(crate) async fn verify(
                     attempts,
                     faults,
                     dialogue,
+                    limit,
                 }));
             }
         }

@@ -281,6 +281,13 @@ pub(crate) fn render_summary(s: &Summary) -> String {
         if code.not_passed > 0 {
             let _ = writeln!(out, "  warning: {} kept records are marked as not passing", code.not_passed);
         }
+        if !s.failures.by_limit.is_empty() {
+            let _ = writeln!(
+                out,
+                "  drops whose deciding run a limit ended: {}",
+                join_counts(&s.failures.by_limit)
+            );
+        }
     }
     if s.failures.total > 0 && s.code.is_none() {
         out.push_str("\nWork items without a record, by stage\n");

@@ -59,6 +59,8 @@ pub enum Escape {
     Ruby,
     /// `\u{X}`, and `\$` so that variables do not interpolate (PHP).
     Php,
+    /// `\x{X}`, and `\$` and `\@` so that variables do not interpolate (Perl).
+    Perl,
 }
 
 /// A language's `[language.cases]` table.
@@ -362,6 +364,7 @@ impl Language {
         let spec = self.call_spec()?;
         self.render_signature(sig)?;
         let template = spec.by_return(&self.name, &spec.test_case, &sig.returns)?;
+        let returns = sig.returns.to_string();
         let mut lines: Vec<String> = Vec::new();
         for (i, case) in cases.iter().enumerate() {
             let call = self.render_call(spec, sig, &case.args)?;
@@ -370,7 +373,13 @@ impl Language {
             let i = i.to_string();
             lines.push(fill(
                 template,
-                &[("call", &call), ("expected", &expected), ("i", &i), ("name", &self.entry_name(sig))],
+                &[
+                    ("call", &call),
+                    ("expected", &expected),
+                    ("i", &i),
+                    ("name", &self.entry_name(sig)),
+                    ("type", &returns),
+                ],
             ));
         }
         Ok(fill_cases(&spec.tests, &lines, &[("name", &self.entry_name(sig))]))
@@ -381,11 +390,15 @@ impl Language {
         let spec = self.call_spec()?;
         self.render_signature(sig)?;
         let template = spec.by_return(&self.name, &spec.harness_case, &sig.returns)?;
+        let returns = sig.returns.to_string();
         let mut lines: Vec<String> = Vec::new();
         for (i, args) in inputs.iter().enumerate() {
             let call = self.render_call(spec, sig, args)?;
             let i = i.to_string();
-            lines.push(fill(template, &[("call", &call), ("i", &i), ("name", &self.entry_name(sig))]));
+            lines.push(fill(
+                template,
+                &[("call", &call), ("i", &i), ("name", &self.entry_name(sig)), ("type", &returns)],
+            ));
         }
         Ok(fill_cases(&spec.harness, &lines, &[("name", &self.entry_name(sig))]))
     }
@@ -444,7 +457,8 @@ pub fn quote(escape: Escape, s: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '"' if escape != Escape::Bash => out.push_str("\\\""),
             '#' if escape == Escape::Ruby => out.push_str("\\#"),
-            '$' if escape == Escape::Php => out.push_str("\\$"),
+            '$' if matches!(escape, Escape::Php | Escape::Perl) => out.push_str("\\$"),
+            '@' if escape == Escape::Perl => out.push_str("\\@"),
             '\'' if escape == Escape::Bash => out.push_str("\\'"),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
@@ -465,6 +479,9 @@ pub fn quote(escape: Escape, s: &str) -> String {
                 }
                 Escape::Rust | Escape::Ruby | Escape::Php => {
                     let _ = write!(out, "\\u{{{:x}}}", c as u32);
+                }
+                Escape::Perl => {
+                    let _ = write!(out, "\\x{{{:x}}}", c as u32);
                 }
                 Escape::C | Escape::Bash => {
                     let mut buf = [0u8; 4];
@@ -513,6 +530,7 @@ mod tests {
         assert_eq!(quote(Escape::Bash, "it's é"), r"$'it\'s \xc3\xa9'");
         assert_eq!(quote(Escape::Ruby, "#{x} #$y é"), r#""\#{x} \#$y \u{e9}""#);
         assert_eq!(quote(Escape::Php, "$x {$y} é"), r#""\$x {\$y} \u{e9}""#);
+        assert_eq!(quote(Escape::Perl, "$x @y é"), r#""\$x \@y \x{e9}""#);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Loads `tests/fixtures/<lang>/<case>/`: the solution (the language's `source_file`),
 //! optionally the tests (`test_file`; without it the case runs as a program) and
-//! `expect.toml` (`outcome`, optional `stdout_contains`, optional `wall_ms`).
+//! `expect.toml` (`outcome`, optional `stdout_contains`, `wall_ms`, and `file` for an
+//! `output_limit`: the file-size limit rather than the stream cap).
 #![allow(dead_code, clippy::unwrap_used)]
 
 use sandbox::{Check, Language, Limits, Registry, Sandbox, SandboxOptions};
@@ -14,6 +15,8 @@ pub struct Expect {
     pub outcome: String,
     pub stdout_contains: Option<String>,
     pub wall_ms: Option<u64>,
+    /// For `output_limit`: whether the file-size limit (SIGXFSZ) or the stream cap ended it.
+    pub file: Option<bool>,
 }
 
 #[derive(Debug)]

@@ -104,3 +104,41 @@ fn probed_tests_need_two_distinct_values() {
     assert!(tests.contains("grade(90)") && tests.contains("'pass'"), "{tests}");
     assert_eq!(tests.matches("grade(").count(), 3, "{tests}");
 }
+
+const SEED_THAT_INSPIRES: u64 = 2;
+
+/// A solution that dies of the sandbox's memory limit is a failure that says so
+/// (`extra.limit`); one whose assertion fails is not.
+#[tokio::test]
+async fn a_failure_records_the_limit_that_ended_its_check() {
+    let Some(sandbox) = sandbox_or_skip() else { return };
+    let checker = SandboxChecker::new(sandbox);
+    let hog = exercise_with(
+        "Write f(x) returning x plus one.",
+        "def f(x):\n    hog = bytearray(2 << 30)\n    return x + len(hog) // (2 << 30)\n",
+        "from solution import f\nassert f(1) == 2\n",
+    );
+    let wrong = exercise_with(
+        "Write g(x) returning x plus one.",
+        "def g(x):\n    return x + 2\n",
+        "from solution import g\nassert g(1) == 2\n",
+    );
+    let mut limits = Vec::new();
+    for ex in [hog, wrong] {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
+        let mut settings = discussion_settings(langs(&["python"]), 1);
+        settings.max_attempts = 1;
+        settings.repair_rounds = 0;
+        // A run seed whose item seed is even: its seed snippet only inspires (an odd item
+        // seed takes the snippet as the answer, which asks for a description instead).
+        settings.seed = SEED_THAT_INSPIRES;
+        let model = RoleModel::new().script("propose", &[ex]);
+        let s = run_with(&model, &checker, &memory, dir.path(), settings, Decontaminator::default()).await;
+        assert_eq!((s.kept, s.failed), (0, 1), "{s:?}");
+        let f = &failures(dir.path())[0];
+        assert_eq!(f.stage, "tests", "{f:?}");
+        limits.push(f.extra.get("limit").cloned());
+    }
+    assert_eq!(limits, vec![Some(serde_json::json!("memory_limit")), None]);
+}
