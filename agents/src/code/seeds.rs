@@ -42,6 +42,9 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/cpp/fib.cpp", include_str!("../../seeds/cpp/fib.cpp")),
     ("seeds/cpp/join_strings.cpp", include_str!("../../seeds/cpp/join_strings.cpp")),
     ("seeds/cpp/unique_sorted.cpp", include_str!("../../seeds/cpp/unique_sorted.cpp")),
+    ("seeds/csharp/Histogram.cs", include_str!("../../seeds/csharp/Histogram.cs")),
+    ("seeds/csharp/Palindrome.cs", include_str!("../../seeds/csharp/Palindrome.cs")),
+    ("seeds/csharp/RunLengths.cs", include_str!("../../seeds/csharp/RunLengths.cs")),
     ("seeds/go/filter_even.go", include_str!("../../seeds/go/filter_even.go")),
     ("seeds/go/is_palindrome.go", include_str!("../../seeds/go/is_palindrome.go")),
     ("seeds/go/sum_digits.go", include_str!("../../seeds/go/sum_digits.go")),
@@ -90,6 +93,7 @@ pub fn extensions(lang: &str) -> &'static [&'static str] {
         "php" => &["php"],
         "lua" => &["lua"],
         "perl" => &["pl", "pm"],
+        "csharp" => &["cs"],
         _ => &[],
     }
 }
