@@ -45,6 +45,9 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/csharp/Histogram.cs", include_str!("../../seeds/csharp/Histogram.cs")),
     ("seeds/csharp/Palindrome.cs", include_str!("../../seeds/csharp/Palindrome.cs")),
     ("seeds/csharp/RunLengths.cs", include_str!("../../seeds/csharp/RunLengths.cs")),
+    ("seeds/elixir/frequencies.ex", include_str!("../../seeds/elixir/frequencies.ex")),
+    ("seeds/elixir/rotate.ex", include_str!("../../seeds/elixir/rotate.ex")),
+    ("seeds/elixir/title_case.ex", include_str!("../../seeds/elixir/title_case.ex")),
     ("seeds/go/filter_even.go", include_str!("../../seeds/go/filter_even.go")),
     ("seeds/go/is_palindrome.go", include_str!("../../seeds/go/is_palindrome.go")),
     ("seeds/go/sum_digits.go", include_str!("../../seeds/go/sum_digits.go")),
@@ -94,6 +97,7 @@ pub fn extensions(lang: &str) -> &'static [&'static str] {
         "lua" => &["lua"],
         "perl" => &["pl", "pm"],
         "csharp" => &["cs"],
+        "elixir" => &["ex", "exs"],
         _ => &[],
     }
 }
