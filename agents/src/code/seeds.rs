@@ -48,6 +48,9 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/elixir/frequencies.ex", include_str!("../../seeds/elixir/frequencies.ex")),
     ("seeds/elixir/rotate.ex", include_str!("../../seeds/elixir/rotate.ex")),
     ("seeds/elixir/title_case.ex", include_str!("../../seeds/elixir/title_case.ex")),
+    ("seeds/erlang/dedup.erl", include_str!("../../seeds/erlang/dedup.erl")),
+    ("seeds/erlang/digits.erl", include_str!("../../seeds/erlang/digits.erl")),
+    ("seeds/erlang/pairs.erl", include_str!("../../seeds/erlang/pairs.erl")),
     ("seeds/go/filter_even.go", include_str!("../../seeds/go/filter_even.go")),
     ("seeds/go/is_palindrome.go", include_str!("../../seeds/go/is_palindrome.go")),
     ("seeds/go/sum_digits.go", include_str!("../../seeds/go/sum_digits.go")),
@@ -98,6 +101,7 @@ pub fn extensions(lang: &str) -> &'static [&'static str] {
         "perl" => &["pl", "pm"],
         "csharp" => &["cs"],
         "elixir" => &["ex", "exs"],
+        "erlang" => &["erl"],
         _ => &[],
     }
 }
