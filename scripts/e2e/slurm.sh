@@ -135,7 +135,7 @@ if [ "$(job_field "$task" JobState)" != RUNNING ]; then
   bad "preemption: task $task never ran mid-way (state $(job_field "$task" JobState), $written records)"
 else
   scancel --batch --signal=KILL "$task"
-  while [ "$(job_field "$task" JobState)" = RUNNING ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+  while [[ "$(job_field "$task" JobState)" =~ ^(RUNNING|COMPLETING)$ ]] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
   killed="$(job_field "$task" JobState) $(job_field "$task" ExitCode)"
   dep=$(job_field "$merge" Reason)
   if ! bash "$SBATCH" --requeue "$tmp/pre" 1 2>>"$tmp/submit.log"; then
