@@ -66,6 +66,9 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/lua/count_words.lua", include_str!("../../seeds/lua/count_words.lua")),
     ("seeds/lua/reverse_list.lua", include_str!("../../seeds/lua/reverse_list.lua")),
     ("seeds/lua/split.lua", include_str!("../../seeds/lua/split.lua")),
+    ("seeds/nim/clamp.nim", include_str!("../../seeds/nim/clamp.nim")),
+    ("seeds/nim/running_max.nim", include_str!("../../seeds/nim/running_max.nim")),
+    ("seeds/nim/vowel_words.nim", include_str!("../../seeds/nim/vowel_words.nim")),
     ("seeds/perl/dedupe.pl", include_str!("../../seeds/perl/dedupe.pl")),
     ("seeds/perl/digit_sum.pl", include_str!("../../seeds/perl/digit_sum.pl")),
     ("seeds/perl/squeeze_spaces.pl", include_str!("../../seeds/perl/squeeze_spaces.pl")),
@@ -102,6 +105,7 @@ pub fn extensions(lang: &str) -> &'static [&'static str] {
         "csharp" => &["cs"],
         "elixir" => &["ex", "exs"],
         "erlang" => &["erl"],
+        "nim" => &["nim"],
         _ => &[],
     }
 }
