@@ -42,6 +42,9 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/cpp/fib.cpp", include_str!("../../seeds/cpp/fib.cpp")),
     ("seeds/cpp/join_strings.cpp", include_str!("../../seeds/cpp/join_strings.cpp")),
     ("seeds/cpp/unique_sorted.cpp", include_str!("../../seeds/cpp/unique_sorted.cpp")),
+    ("seeds/crystal/acronym.cr", include_str!("../../seeds/crystal/acronym.cr")),
+    ("seeds/crystal/pairwise.cr", include_str!("../../seeds/crystal/pairwise.cr")),
+    ("seeds/crystal/word_count.cr", include_str!("../../seeds/crystal/word_count.cr")),
     ("seeds/csharp/Histogram.cs", include_str!("../../seeds/csharp/Histogram.cs")),
     ("seeds/csharp/Palindrome.cs", include_str!("../../seeds/csharp/Palindrome.cs")),
     ("seeds/csharp/RunLengths.cs", include_str!("../../seeds/csharp/RunLengths.cs")),
@@ -106,6 +109,7 @@ pub fn extensions(lang: &str) -> &'static [&'static str] {
         "elixir" => &["ex", "exs"],
         "erlang" => &["erl"],
         "nim" => &["nim"],
+        "crystal" => &["cr"],
         _ => &[],
     }
 }
