@@ -48,6 +48,9 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/csharp/Histogram.cs", include_str!("../../seeds/csharp/Histogram.cs")),
     ("seeds/csharp/Palindrome.cs", include_str!("../../seeds/csharp/Palindrome.cs")),
     ("seeds/csharp/RunLengths.cs", include_str!("../../seeds/csharp/RunLengths.cs")),
+    ("seeds/d/gcd.d", include_str!("../../seeds/d/gcd.d")),
+    ("seeds/d/squares.d", include_str!("../../seeds/d/squares.d")),
+    ("seeds/d/word_set.d", include_str!("../../seeds/d/word_set.d")),
     ("seeds/elixir/frequencies.ex", include_str!("../../seeds/elixir/frequencies.ex")),
     ("seeds/elixir/rotate.ex", include_str!("../../seeds/elixir/rotate.ex")),
     ("seeds/elixir/title_case.ex", include_str!("../../seeds/elixir/title_case.ex")),
@@ -110,6 +113,7 @@ pub fn extensions(lang: &str) -> &'static [&'static str] {
         "erlang" => &["erl"],
         "nim" => &["nim"],
         "crystal" => &["cr"],
+        "d" => &["d"],
         _ => &[],
     }
 }
