@@ -229,6 +229,7 @@ const ADD_SOLUTIONS: &[(&str, AddSolution)] = &[
     ("lua", |k| format!("function add_{k}(x)\n  return x + {k}\nend\n")),
     ("perl", |k| format!("sub add_{k} {{\n    my ($x) = @_;\n    return $x + {k};\n}}\n")),
     ("php", |k| format!("<?php\nfunction add_{k}(int $x): int {{\n    return $x + {k};\n}}\n")),
+    ("scala", |k| format!("object Solution {{\n  def add{k}(x: Long): Long = x + {k}\n}}\n")),
     ("d", |k| format!("long add{k}(long x) {{\n    return x + {k};\n}}\n")),
     ("crystal", |k| format!("def add_{k}(x : Int64) : Int64\n  x + {k}\nend\n")),
     ("nim", |k| format!("proc add{k}*(x: int): int = x + {k}\n")),

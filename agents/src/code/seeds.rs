@@ -87,6 +87,9 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/rust/gcd.rs", include_str!("../../seeds/rust/gcd.rs")),
     ("seeds/rust/reverse_words.rs", include_str!("../../seeds/rust/reverse_words.rs")),
     ("seeds/rust/second_largest.rs", include_str!("../../seeds/rust/second_largest.rs")),
+    ("seeds/scala/Histogram.scala", include_str!("../../seeds/scala/Histogram.scala")),
+    ("seeds/scala/Interleave.scala", include_str!("../../seeds/scala/Interleave.scala")),
+    ("seeds/scala/Palindromes.scala", include_str!("../../seeds/scala/Palindromes.scala")),
     ("seeds/typescript/clamp.ts", include_str!("../../seeds/typescript/clamp.ts")),
     ("seeds/typescript/dedupe.ts", include_str!("../../seeds/typescript/dedupe.ts")),
     ("seeds/typescript/group_by_length.ts", include_str!("../../seeds/typescript/group_by_length.ts")),
@@ -114,6 +117,7 @@ pub fn extensions(lang: &str) -> &'static [&'static str] {
         "nim" => &["nim"],
         "crystal" => &["cr"],
         "d" => &["d"],
+        "scala" => &["scala"],
         _ => &[],
     }
 }
