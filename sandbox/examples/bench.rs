@@ -78,8 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Warm: distinct sources (a trailing comment) so no layer can serve a repeat.
         let checks: Vec<_> = (0..runs)
             .map(|i| {
-                let comment = if matches!(lang.name.as_str(), "python" | "bash") { "#" } else { "//" };
-                let mut check = lang.check_for(&format!("{solution}\n{comment} {i}\n"), &tests);
+                let mut check = lang.check_for(&format!("{solution}\n{} {i}\n", lang.comment), &tests);
                 if no_cache {
                     // Replay resolves the cache by language name; no name, no cache.
                     check.lang.clear();

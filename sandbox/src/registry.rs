@@ -119,10 +119,17 @@ pub struct Language {
     /// How cases are rendered for this language (`[language.cases]`).
     #[serde(default)]
     pub cases: Option<crate::cases::CaseSpec>,
+    /// How a line comment starts (`#`, `--`; `//` when absent).
+    #[serde(default = "default_comment")]
+    pub comment: String,
     /// This runtime's own words for a failed allocation or fork (`limits = {…}`), on top
     /// of the registry-wide `[limits]`.
     #[serde(default)]
     pub limits: LimitMarkers,
+}
+
+fn default_comment() -> String {
+    "//".into()
 }
 
 /// Which rlimit a failed run died of, when its stderr says so.
