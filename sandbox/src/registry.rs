@@ -190,7 +190,9 @@ impl Language {
         }
         // Some tools (javac -version on old JDKs) print their version on stderr.
         let text = if out.stdout.is_empty() { out.stderr } else { out.stdout };
-        let line = String::from_utf8_lossy(&text).lines().next().unwrap_or("").trim().to_string();
+        // The first non-blank line: `perl -v` opens with an empty one.
+        let text = String::from_utf8_lossy(&text);
+        let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("").to_string();
         Some(line)
     }
 }
