@@ -87,6 +87,9 @@ pub struct Language {
     pub source_file: String,
     /// File name the tests are written to.
     pub test_file: String,
+    /// File name endings of the language's sources, without the dot.
+    #[serde(default)]
+    pub extensions: Vec<String>,
     /// Trusted command that exits 0 iff the toolchain is installed.
     pub detect: Vec<String>,
     /// The "empty solution": tests run against it must not pass.
@@ -315,6 +318,9 @@ mod tests {
     #[test]
     fn builtin_registry_parses() {
         let reg = Registry::from_toml(BUILTIN).unwrap();
+        for lang in reg.languages() {
+            assert!(!lang.extensions.is_empty(), "{}: no source file extensions", lang.name);
+        }
         for name in ["python", "javascript", "typescript", "rust", "go", "c", "cpp", "java", "bash"] {
             assert!(reg.get(name).is_some(), "{name} missing");
         }

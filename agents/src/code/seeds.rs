@@ -95,33 +95,6 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("seeds/typescript/group_by_length.ts", include_str!("../../seeds/typescript/group_by_length.ts")),
 ];
 
-/// File extensions that mark a language's source files, for picking seeds out of a tree.
-pub fn extensions(lang: &str) -> &'static [&'static str] {
-    match lang {
-        "python" => &["py"],
-        "javascript" => &["js", "mjs", "cjs"],
-        "typescript" => &["ts"],
-        "rust" => &["rs"],
-        "go" => &["go"],
-        "c" => &["c"],
-        "cpp" => &["cpp", "cc", "cxx", "hpp"],
-        "java" => &["java"],
-        "bash" => &["sh", "bash"],
-        "ruby" => &["rb"],
-        "php" => &["php"],
-        "lua" => &["lua"],
-        "perl" => &["pl", "pm"],
-        "csharp" => &["cs"],
-        "elixir" => &["ex", "exs"],
-        "erlang" => &["erl"],
-        "nim" => &["nim"],
-        "crystal" => &["cr"],
-        "d" => &["d"],
-        "scala" => &["scala"],
-        _ => &[],
-    }
-}
-
 /// One seed snippet and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seed {
@@ -252,10 +225,13 @@ impl SeedBank {
         let mut files = Vec::new();
         walk(dir, &mut files, 0)?;
         files.sort();
+        let registry = sandbox::Registry::builtin();
+        let is_source_of =
+            |lang: &str, ext: &str| registry.get(lang).is_some_and(|l| l.extensions.iter().any(|e| e == ext));
         let mut by_lang: BTreeMap<String, Vec<Seed>> = BTreeMap::new();
         for path in files {
             let Some(ext) = path.extension().and_then(|e| e.to_str()) else { continue };
-            let Some(lang) = langs.iter().find(|l| extensions(l).contains(&ext)) else { continue };
+            let Some(lang) = langs.iter().find(|l| is_source_of(l, ext)) else { continue };
             let seeds = by_lang.entry(lang.clone()).or_default();
             if seeds.len() >= MAX_SEEDS_PER_LANG {
                 continue;
