@@ -1,10 +1,11 @@
-//! Sandboxed runs per second, per language: compile + run the tests of each language's
-//! `tests/fixtures/<lang>/pass` case.
+//! Sandboxed runs per second, per language: a trivial program (`tests/fixtures/<lang>/hello`,
+//! compiled and run) and a solution with its tests (`tests/fixtures/<lang>/pass`).
 //!
 //!   cargo run --release -p sandbox --example bench -- [--runs N] [--langs python,go]
 //!
 //! cold: the first check in a fresh `Sandbox` with an empty compile cache (includes the
-//! cache warm-up where a language has one); warm: N more checks spread over all slots.
+//! cache warm-up where a language has one); warm: N more programs, then N more checks,
+//! spread over all slots, each a distinct source.
 //! One line per language; `overhead` is a bare `true` through the whole isolation chain.
 //! `--no-cache` runs without the per-language compile caches (to measure what they save).
 
@@ -38,8 +39,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let parallelism = opts().parallelism;
     println!("# {runs} warm runs per language on {parallelism} slots; times are wall clock");
     println!(
-        "{:<12} {:>9} {:>11} {:>12} {:>9}",
-        "language", "cold_ms", "warm_ms/run", "warm_runs/s", "outcome"
+        "{:<12} {:>9} {:>11} {:>12} {:>9} {:>13}",
+        "language", "cold_ms", "warm_ms/run", "warm_runs/s", "outcome", "program_run/s"
     );
 
     let sb = Sandbox::new(opts())?;
@@ -50,12 +51,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let per_s = (runs * 4) as f64 / t.elapsed().as_secs_f64();
     let ok = recs.iter().all(|r| r.as_ref().is_ok_and(|r| r.passed()));
     println!(
-        "{:<12} {:>9} {:>11.1} {:>12.1} {:>9}",
+        "{:<12} {:>9} {:>11.1} {:>12.1} {:>9} {:>13}",
         "overhead",
         "-",
         1000.0 / per_s,
         per_s,
-        if ok { "passed" } else { "FAILED" }
+        if ok { "passed" } else { "FAILED" },
+        "-"
     );
 
     for lang in registry.languages() {
@@ -86,17 +88,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 check
             })
             .collect();
+        let hello = std::fs::read_to_string(fixtures.join(&lang.name).join("hello").join(&lang.source_file))?;
+        let programs: Vec<_> =
+            (0..runs).map(|i| lang.program_for(&format!("{hello}\n{} {i}\n", lang.comment))).collect();
+        let t = Instant::now();
+        let program_recs: Vec<Result<_, SandboxError>> = cold_sb.run_many(&programs);
+        let program_secs = t.elapsed().as_secs_f64();
         let t = Instant::now();
         let recs: Vec<Result<_, SandboxError>> = cold_sb.run_many(&checks);
         let secs = t.elapsed().as_secs_f64();
-        let passed = cold.passed() && recs.iter().all(|r| r.as_ref().is_ok_and(|r| r.passed()));
+        let passed =
+            cold.passed() && recs.iter().chain(&program_recs).all(|r| r.as_ref().is_ok_and(|r| r.passed()));
         println!(
-            "{:<12} {:>9} {:>11.0} {:>12.2} {:>9}",
+            "{:<12} {:>9} {:>11.0} {:>12.2} {:>9} {:>13.2}",
             lang.name,
             cold_ms,
             secs * 1000.0 / runs as f64,
             runs as f64 / secs,
-            if passed { "passed" } else { "FAILED" }
+            if passed { "passed" } else { "FAILED" },
+            runs as f64 / program_secs
         );
     }
     Ok(())

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::Path;
 
-const BASIC: [&str; 3] = ["pass", "fail", "compile_error"];
+const BASIC: [&str; 4] = ["pass", "fail", "compile_error", "hello"];
 const DEFAULT_WALL_MS: u64 = 10_000;
 
 /// Processes (not threads) whose real uid is in `uids`.

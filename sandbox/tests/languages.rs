@@ -1,12 +1,13 @@
 //! Per language: a passing solution passes, a wrong one fails, a broken one is a compile
-//! error, and the registry's stub solution makes the passing tests fail.
+//! error, a trivial program prints its hello, and the registry's stub solution makes the
+//! passing tests fail.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use sandbox::Check;
 
-const BASIC: [&str; 3] = ["pass", "fail", "compile_error"];
+const BASIC: [&str; 4] = ["pass", "fail", "compile_error", "hello"];
 
 #[test]
 fn basic_fixtures_behave_as_expected_in_every_installed_language() {
@@ -22,11 +23,13 @@ fn basic_fixtures_behave_as_expected_in_every_installed_language() {
     for (case, rec) in cases.iter().zip(&records) {
         let rec = rec.as_ref().unwrap();
         println!("{:<28} {:<16} {:>6} ms", case.id(), rec.outcome.label(), rec.duration_ms);
-        if rec.outcome.label() != case.expect.outcome {
+        let lacks = case.expect.stdout_contains.as_deref().filter(|s| !rec.stdout_tail.contains(s));
+        if rec.outcome.label() != case.expect.outcome || lacks.is_some() {
             problems.push(format!(
-                "{}: expected {}, got {}\nstdout: {}\nstderr: {}",
+                "{}: expected {}{}, got {}\nstdout: {}\nstderr: {}",
                 case.id(),
                 case.expect.outcome,
+                lacks.map(|s| format!(" printing {s:?}")).unwrap_or_default(),
                 rec.outcome,
                 rec.stdout_tail,
                 rec.stderr_tail

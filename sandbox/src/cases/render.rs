@@ -38,6 +38,8 @@ pub enum Naming {
     Snake,
     Camel,
     Pascal,
+    /// `top-k` (Lisp).
+    Kebab,
 }
 
 /// How string literals escape what is not printable ASCII.
@@ -61,6 +63,9 @@ pub enum Escape {
     Php,
     /// `\x{X}`, and `\$` and `\@` so that variables do not interpolate (Perl).
     Perl,
+    /// Only `\\` and `\"` escaped; every other character, newlines too, stands for itself
+    /// (Common Lisp has no other escapes in strings).
+    Lisp,
 }
 
 /// A language's `[language.cases]` table.
@@ -76,6 +81,10 @@ pub struct CaseSpec {
     pub param_naming: Option<Naming>,
     #[serde(default)]
     pub escape: Escape,
+    /// What goes between the items of a list, the arguments of a call and the
+    /// parameters of a declaration (`", "`; Lisp: `" "`).
+    #[serde(default = "default_separator")]
+    pub separator: String,
     /// How a solution file must look, for prompts (the tests are ours, not the model's).
     #[serde(default)]
     pub rules: String,
@@ -108,6 +117,9 @@ pub struct CaseSpec {
     /// Overrides for top-level arguments.
     #[serde(default)]
     pub param_literals: BTreeMap<String, String>,
+    /// Code shared by the test file and the harness, in place of their `@prelude@`.
+    #[serde(default)]
+    pub prelude: String,
     /// The whole test file.
     pub tests: String,
     /// One case of the test file, by the return type's constructor, or `default`.
@@ -117,6 +129,10 @@ pub struct CaseSpec {
     pub harness: String,
     /// One case of the harness, by the return type's constructor, or `default`.
     pub harness_case: BTreeMap<String, String>,
+}
+
+fn default_separator() -> String {
+    ", ".into()
 }
 
 fn default_call() -> String {
@@ -174,6 +190,7 @@ pub fn spell_name(naming: Naming, snake: &str) -> String {
         let mut cs = part.chars();
         match (naming, i, cs.next()) {
             (Naming::Snake, _, _) => return snake.to_string(),
+            (Naming::Kebab, _, _) => return snake.replace('_', "-"),
             (Naming::Camel, 0, Some(c)) => out.push(c),
             (_, _, Some(c)) => out.extend(c.to_uppercase()),
             (_, _, None) => {}
@@ -184,6 +201,11 @@ pub fn spell_name(naming: Naming, snake: &str) -> String {
 }
 
 impl CaseSpec {
+    /// `template` with the shared prelude in place of its `@prelude@`.
+    fn with_prelude(&self, template: &str) -> String {
+        fill(template, &[("prelude", &self.prelude)])
+    }
+
     fn unsupported(&self, lang: &str, what: &str) -> CaseError {
         CaseError::Unsupported { lang: lang.to_string(), what: what.to_string() }
     }
@@ -198,7 +220,7 @@ impl CaseSpec {
         let template = over.or_else(|| self.types.get(kind)).ok_or_else(|| self.unsupported(lang, kind))?;
         let args: Vec<String> =
             ty.args().iter().map(|a| self.type_in(lang, a, Pos::Arg)).collect::<Result<_, _>>()?;
-        let items = args.join(", ");
+        let items = args.join(&self.separator);
         let a0 = args.first().cloned().unwrap_or_default();
         let a1 = args.get(1).cloned().unwrap_or_default();
         Ok(fill(template, &[("0", &a0), ("1", &a1), ("items", &items)]))
@@ -229,7 +251,7 @@ impl CaseSpec {
                 let parts: Vec<String> = xs.iter().map(|x| item(t, x)).collect::<Result<_, _>>()?;
                 let key =
                     if xs.is_empty() && self.has_literal("list_empty", pos) { "list_empty" } else { "list" };
-                (key, String::new(), parts.join(", "), xs.len())
+                (key, String::new(), parts.join(&self.separator), xs.len())
             }
             (Type::Dict(k, t), Value::Object(m)) => {
                 let entry = self.literal_template(lang, "entry", Pos::Value)?;
@@ -245,14 +267,14 @@ impl CaseSpec {
                 }
                 let key =
                     if m.is_empty() && self.has_literal("dict_empty", pos) { "dict_empty" } else { "dict" };
-                (key, String::new(), parts.join(", "), m.len())
+                (key, String::new(), parts.join(&self.separator), m.len())
             }
             (Type::Optional(_), Value::Null) => ("none", String::new(), String::new(), 0),
             (Type::Optional(t), v) => ("some", self.literal(lang, t, v, Pos::Value)?, String::new(), 0),
             (Type::Tuple(ts), Value::Array(xs)) if xs.len() == ts.len() => {
                 let parts: Vec<String> =
                     ts.iter().zip(xs).map(|(t, x)| item(t, x)).collect::<Result<_, _>>()?;
-                ("tuple", String::new(), parts.join(", "), xs.len())
+                ("tuple", String::new(), parts.join(&self.separator), xs.len())
             }
             _ => return Err(bad()),
         };
@@ -344,7 +366,10 @@ impl Language {
         }
         let ret = spec.type_in(&self.name, &sig.returns, Pos::Value)?;
         let name = self.entry_name(sig);
-        Ok(fill(&spec.signature, &[("name", &name), ("params", &params.join(", ")), ("ret", &ret)]))
+        Ok(fill(
+            &spec.signature,
+            &[("name", &name), ("params", &params.join(&spec.separator)), ("ret", &ret)],
+        ))
     }
 
     fn render_call(&self, spec: &CaseSpec, sig: &Signature, args: &[Value]) -> Result<String, CaseError> {
@@ -355,7 +380,7 @@ impl Language {
             .zip(&args)
             .map(|(p, a)| spec.literal(&self.name, &p.ty, a, Pos::Param))
             .collect::<Result<_, _>>()?;
-        Ok(fill(&spec.call, &[("name", &self.entry_name(sig)), ("args", &parts.join(", "))]))
+        Ok(fill(&spec.call, &[("name", &self.entry_name(sig)), ("args", &parts.join(&spec.separator))]))
     }
 
     /// The test file checking `cases` against a solution of `sig`: exit 0 iff every case
@@ -382,7 +407,7 @@ impl Language {
                 ],
             ));
         }
-        Ok(fill_cases(&spec.tests, &lines, &[("name", &self.entry_name(sig))]))
+        Ok(fill_cases(&spec.with_prelude(&spec.tests), &lines, &[("name", &self.entry_name(sig))]))
     }
 
     /// The harness printing what a solution of `sig` returns on each argument list.
@@ -400,7 +425,7 @@ impl Language {
                 &[("call", &call), ("i", &i), ("name", &self.entry_name(sig)), ("type", &returns)],
             ));
         }
-        Ok(fill_cases(&spec.harness, &lines, &[("name", &self.entry_name(sig))]))
+        Ok(fill_cases(&spec.with_prelude(&spec.harness), &lines, &[("name", &self.entry_name(sig))]))
     }
 
     fn io_spec(&self) -> Result<&CaseSpec, CaseError> {
@@ -426,7 +451,7 @@ impl Language {
             let i = i.to_string();
             lines.push(fill(template, &[("stdin", &stdin), ("stdout", &stdout), ("i", &i)]));
         }
-        Ok(fill_cases(&spec.tests, &lines, &[]))
+        Ok(fill_cases(&spec.with_prelude(&spec.tests), &lines, &[]))
     }
 
     /// The harness printing the program's stdout for each stdin.
@@ -439,7 +464,7 @@ impl Language {
             let i = i.to_string();
             lines.push(fill(template, &[("stdin", &stdin), ("i", &i)]));
         }
-        Ok(fill_cases(&spec.harness, &lines, &[]))
+        Ok(fill_cases(&spec.with_prelude(&spec.harness), &lines, &[]))
     }
 }
 
@@ -460,6 +485,7 @@ pub fn quote(escape: Escape, s: &str) -> String {
             '$' if matches!(escape, Escape::Php | Escape::Perl) => out.push_str("\\$"),
             '@' if escape == Escape::Perl => out.push_str("\\@"),
             '\'' if escape == Escape::Bash => out.push_str("\\'"),
+            _ if escape == Escape::Lisp => out.push(c),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
@@ -483,7 +509,7 @@ pub fn quote(escape: Escape, s: &str) -> String {
                 Escape::Perl => {
                     let _ = write!(out, "\\x{{{:x}}}", c as u32);
                 }
-                Escape::C | Escape::Bash => {
+                Escape::C | Escape::Bash | Escape::Lisp => {
                     let mut buf = [0u8; 4];
                     for b in c.encode_utf8(&mut buf).bytes() {
                         if escape == Escape::C {
@@ -531,6 +557,7 @@ mod tests {
         assert_eq!(quote(Escape::Ruby, "#{x} #$y é"), r#""\#{x} \#$y \u{e9}""#);
         assert_eq!(quote(Escape::Php, "$x {$y} é"), r#""\$x {\$y} \u{e9}""#);
         assert_eq!(quote(Escape::Perl, "$x @y é"), r#""\$x \@y \x{e9}""#);
+        assert_eq!(quote(Escape::Lisp, "a\"b\\c\né"), "\"a\\\"b\\\\c\né\"");
     }
 
     #[test]
@@ -564,6 +591,16 @@ mod tests {
                 r#"top_k(&[3, -1], &HashMap::from([("a".to_string(), 0.5)])), Some(vec!["x".to_string()])"#
             ),
             "{rust}"
+        );
+        // Lisp: kebab-case, items and arguments apart by spaces, dicts through `_h`.
+        assert_eq!(
+            reg.get("lisp").unwrap().render_signature(&sig).unwrap(),
+            "(defun top-k (xs #|(list-of integer)|# by #|(hash-table-of string double-float)|#) ...) ; returns (or null (list-of string))"
+        );
+        let lisp = reg.get("lisp").unwrap().render_tests(&sig, std::slice::from_ref(&case)).unwrap();
+        assert!(
+            lisp.contains(r#"(_check (top-k (list 3 -1) (_h "a" 0.5)) (list "x") 0 "optional[list[str]]")"#),
+            "{lisp}"
         );
         let go = reg.get("go").unwrap().render_tests(&sig, &[case]).unwrap();
         assert!(
