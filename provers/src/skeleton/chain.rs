@@ -117,55 +117,7 @@ impl Draft {
     fn expand(&mut self, target: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
         let t = self.nodes[target].lit.clone();
         let shape = Shape::ALL[rng.gen_range(0..Shape::ALL.len())];
-        let a = self.fresh(rng);
-        let (lits, inputs): (Vec<Lit>, Vec<Lit>) = match shape {
-            Shape::Implies => (vec![a.clone(), t], vec![a]),
-            Shape::Xor => {
-                // Written over T's atom; which value of `a` yields T depends on T's sign.
-                let y = t.atom();
-                let input = if y == t { a.negated() } else { a.clone() };
-                (two(a, y, rng), vec![input])
-            }
-            Shape::Or => {
-                let input = a.negated();
-                (two(a, t, rng), vec![input])
-            }
-            Shape::ImpliesAnd => {
-                let b = self.fresh(rng);
-                let mut l = vec![a.clone()];
-                l.extend(two(t, b, rng));
-                (l, vec![a])
-            }
-            Shape::ImpliesOr => {
-                let b = self.fresh(rng);
-                let mut l = vec![a.clone()];
-                let nb = b.negated();
-                l.extend(two(t, b, rng));
-                (l, vec![a, nb])
-            }
-            Shape::ImpliesXor => {
-                let b = self.fresh(rng);
-                let y = t.atom();
-                let input = if y == t { b.negated() } else { b.clone() };
-                let mut l = vec![a.clone()];
-                l.extend(two(y, b, rng));
-                (l, vec![a, input])
-            }
-            Shape::AndImplies => {
-                let b = self.fresh(rng);
-                (vec![a.clone(), b.clone(), t], vec![a, b])
-            }
-            Shape::OrImplies => {
-                let b = self.fresh(rng);
-                let input = if rng.gen_bool(0.5) { a.clone() } else { b.clone() };
-                (vec![a, b, t], vec![input])
-            }
-            Shape::XorImplies => {
-                let b = self.fresh(rng);
-                let nb = b.negated();
-                (vec![a.clone(), b, t], vec![a, nb])
-            }
-        };
+        let (lits, inputs) = shape_parts(shape, t, &mut |r| self.fresh(r), rng);
         let scope = self.scope(rng);
         let formula = RuleParts { shape, lits }.formula(&scope);
         let rule = self.rules.len();
@@ -263,6 +215,74 @@ impl Draft {
             withheld: self.withheld.map(|w| self.fact(w)),
             checks,
         }
+    }
+}
+
+/// A rule of `shape` deriving `t`: its literals in shape positions and the input
+/// literals that, stated, make it yield `t`. `fresh` draws unused predicates.
+pub(crate) fn shape_parts(
+    shape: Shape,
+    t: Lit,
+    fresh: &mut dyn FnMut(&mut ChaCha8Rng) -> Lit,
+    rng: &mut ChaCha8Rng,
+) -> (Vec<Lit>, Vec<Lit>) {
+    let a = fresh(rng);
+    match shape {
+        Shape::Implies => (vec![a.clone(), t], vec![a]),
+        Shape::Xor => {
+            // Written over T's atom; which value of `a` yields T depends on T's sign.
+            let y = t.atom();
+            let input = if y == t { a.negated() } else { a.clone() };
+            (two(a, y, rng), vec![input])
+        }
+        Shape::Or => {
+            let input = a.negated();
+            (two(a, t, rng), vec![input])
+        }
+        Shape::ImpliesAnd => {
+            let b = fresh(rng);
+            let mut l = vec![a.clone()];
+            l.extend(two(t, b, rng));
+            (l, vec![a])
+        }
+        Shape::ImpliesOr => {
+            let b = fresh(rng);
+            let mut l = vec![a.clone()];
+            let nb = b.negated();
+            l.extend(two(t, b, rng));
+            (l, vec![a, nb])
+        }
+        Shape::ImpliesXor => {
+            let b = fresh(rng);
+            let y = t.atom();
+            let input = if y == t { b.negated() } else { b.clone() };
+            let mut l = vec![a.clone()];
+            l.extend(two(y, b, rng));
+            (l, vec![a, input])
+        }
+        Shape::AndImplies => {
+            let b = fresh(rng);
+            (vec![a.clone(), b.clone(), t], vec![a, b])
+        }
+        Shape::OrImplies => {
+            let b = fresh(rng);
+            let input = if rng.gen_bool(0.5) { a.clone() } else { b.clone() };
+            (vec![a, b, t], vec![input])
+        }
+        Shape::XorImplies => {
+            let b = fresh(rng);
+            let nb = b.negated();
+            (vec![a.clone(), b, t], vec![a, nb])
+        }
+        // Not monadic: the relational generator builds these itself and draws only
+        // `Shape::ALL` here. As `A → T`, should one ever arrive.
+        Shape::Transfer
+        | Shape::ExistsImplies
+        | Shape::Serial
+        | Shape::SomeImplies
+        | Shape::Iff
+        | Shape::Symmetric
+        | Shape::Transitive => (vec![a.clone(), t], vec![a]),
     }
 }
 

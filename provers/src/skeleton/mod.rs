@@ -13,6 +13,7 @@ mod check;
 mod depths;
 mod distract;
 mod labels;
+pub mod relational;
 mod shape;
 
 use crate::ast::Formula;
@@ -170,6 +171,13 @@ pub struct Checks {
     pub queries: u32,
     /// Attempts needed (1 when the first construction passed every check).
     pub attempts: u32,
+    /// Relational only: attempts rejected because Z3 answered `unknown`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unknowns: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A proven problem: premises, a conclusion with its label, and the proof.
@@ -212,6 +220,11 @@ pub enum SkeletonError {
         "the vocabulary has {have} predicates and {individuals} individuals; this spec needs at least {need} predicates and 2 individuals"
     )]
     Vocabulary { need: usize, have: usize, individuals: usize },
+    #[error(
+        "the vocabulary has {}/{} predicates, {}/{} relations and {}/{} individuals (have/need)",
+        predicates.1, predicates.0, relations.1, relations.0, individuals.1, individuals.0
+    )]
+    RelVocabulary { predicates: (usize, usize), relations: (usize, usize), individuals: (usize, usize) },
     #[error("Z3: {0}")]
     Prover(#[from] ProverError),
     #[error("no construction passed Z3's checks in {attempts} attempts (last: {last})")]

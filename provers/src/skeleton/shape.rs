@@ -3,7 +3,8 @@
 use crate::ast::{Formula, Term};
 use serde::{Deserialize, Serialize};
 
-/// ProverGen's nine rule shapes. Any literal in them may be negated.
+/// ProverGen's nine rule shapes (any literal in them may be negated), then the
+/// relational ones of `--logic relational` (R a binary predicate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Shape {
     /// A → B
@@ -24,6 +25,20 @@ pub enum Shape {
     OrImplies,
     /// (A ⊕ B) → C
     XorImplies,
+    /// ∀x∀y (R(x,y) ∧ A(x) → B(y)): a property moves along a relation.
+    Transfer,
+    /// ∀x (∃y (R(x,y) ∧ A(y)) → B(x))
+    ExistsImplies,
+    /// ∀x (A(x) → ∃y R(x,y))
+    Serial,
+    /// ∀x (∃y R(x,y) → B(x))
+    SomeImplies,
+    /// ∀x (A(x) ↔ B(x))
+    Iff,
+    /// ∀x∀y (R(x,y) → R(y,x))
+    Symmetric,
+    /// ∀x∀y∀z (R(x,y) ∧ R(y,z) → R(x,z))
+    Transitive,
 }
 
 impl Shape {
@@ -39,6 +54,17 @@ impl Shape {
         Shape::XorImplies,
     ];
 
+    /// The shapes `--logic relational` adds.
+    pub const RELATIONAL: [Shape; 7] = [
+        Shape::Transfer,
+        Shape::ExistsImplies,
+        Shape::Serial,
+        Shape::SomeImplies,
+        Shape::Iff,
+        Shape::Symmetric,
+        Shape::Transitive,
+    ];
+
     /// The shape as ProverGen writes it, e.g. `(A∧B)→C`.
     pub fn pattern(self) -> &'static str {
         match self {
@@ -51,6 +77,13 @@ impl Shape {
             Shape::AndImplies => "(A∧B)→C",
             Shape::OrImplies => "(A∨B)→C",
             Shape::XorImplies => "(A⊕B)→C",
+            Shape::Transfer => "R(x,y)∧A(x)→B(y)",
+            Shape::ExistsImplies => "∃y(R(x,y)∧A(y))→B(x)",
+            Shape::Serial => "A(x)→∃y R(x,y)",
+            Shape::SomeImplies => "∃y R(x,y)→B(x)",
+            Shape::Iff => "A↔B",
+            Shape::Symmetric => "R(x,y)→R(y,x)",
+            Shape::Transitive => "R(x,y)∧R(y,z)→R(x,z)",
         }
     }
 }
