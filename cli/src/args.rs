@@ -194,6 +194,10 @@ pub struct FolArgs {
     /// Who writes the sentences: `template` (offline, always faithful) or `llm`.
     #[arg(long)]
     pub narrator: Option<String>,
+    /// `monadic` (ProverQA's one-place predicates) or `relational` (binary relations
+    /// between people, existentials and equivalences; template narration).
+    #[arg(long)]
+    pub logic: Option<String>,
     /// Also write one SMT-LIB 2 file per problem into DIR.
     #[arg(long, value_name = "DIR")]
     pub smtlib: Option<PathBuf>,

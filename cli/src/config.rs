@@ -96,6 +96,7 @@ pub struct FileFol {
     pub distractors: Option<u32>,
     pub labels: Option<String>,
     pub narrator: Option<String>,
+    pub logic: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -233,6 +234,7 @@ pub struct FolConfig {
     pub distractors: Option<u32>,
     pub labels: String,
     pub narrator_llm: bool,
+    pub logic: agents::fol::Logic,
     pub smtlib: Option<PathBuf>,
     pub formats: Vec<ExportFormat>,
 }
@@ -485,6 +487,16 @@ pub fn resolve_fol(raw: &FolArgs, file: &FileConfig) -> Result<FolConfig, Config
         "llm" => true,
         other => return Err(invalid("--narrator", format!("must be `template` or `llm`, got {other:?}"))),
     };
+    let logic_name = raw.logic.clone().or_else(|| file.fol.logic.clone()).unwrap_or_else(|| "monadic".into());
+    let logic = agents::fol::Logic::parse(&logic_name).ok_or_else(|| {
+        invalid("--logic", format!("must be `monadic` or `relational`, got {logic_name:?}"))
+    })?;
+    if logic == agents::fol::Logic::Relational && narrator_llm {
+        return Err(invalid(
+            "--logic",
+            "relational problems are narrated by templates only (`--narrator template`)",
+        ));
+    }
     let formats =
         split_formats(raw.format.as_deref(), &["instruct", "chat", "alpaca", "parquet", "proverqa"])?;
     Ok(FolConfig {
@@ -494,6 +506,7 @@ pub fn resolve_fol(raw: &FolArgs, file: &FileConfig) -> Result<FolConfig, Config
         distractors: raw.distractors.or(file.fol.distractors),
         labels: raw.labels.clone().or_else(|| file.fol.labels.clone()).unwrap_or_else(|| "balanced".into()),
         narrator_llm,
+        logic,
         smtlib: raw.smtlib.clone(),
         formats,
     })

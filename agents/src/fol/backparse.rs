@@ -41,6 +41,9 @@ pub struct BackParser {
     plural: Forms,
     /// Name -> pronoun.
     people: Vec<(String, String)>,
+    /// The relational frames (`--logic relational`), read alongside, so a sentence that
+    /// both grammars read is ambiguous.
+    relational: super::relational::RelGrammar,
 }
 
 /// Verb phrase forms by their first word.
@@ -83,7 +86,11 @@ fn words(s: &str) -> Vec<String> {
 
 impl BackParser {
     /// The grammar over these words (a [`super::Lexicon`] builds its own).
-    pub fn new(phrases: &[Phrase], people: &[Person]) -> BackParser {
+    pub fn new(
+        phrases: &[Phrase],
+        people: &[Person],
+        relations: &[super::relational::RelPhrase],
+    ) -> BackParser {
         let forms = |f: &dyn Fn(&Phrase, bool) -> String| {
             phrases
                 .iter()
@@ -100,6 +107,7 @@ impl BackParser {
             third: Forms::new(forms(&|p, pos| p.third(pos))),
             plural: Forms::new(forms(&|p, pos| p.plural(pos))),
             people: people.iter().map(|p| (p.name.clone(), p.pronoun.clone())).collect(),
+            relational: super::relational::RelGrammar::new(phrases, people, relations),
         }
     }
 
@@ -107,7 +115,8 @@ impl BackParser {
     pub fn readings(&self, sentence: &str) -> Vec<Formula> {
         let w = words(sentence.trim().trim_end_matches('.'));
         let mut out: Vec<Formula> = Vec::new();
-        for f in self.universal(&w).into_iter().chain(self.individual(&w)) {
+        let relational = self.relational.readings(sentence);
+        for f in self.universal(&w).into_iter().chain(self.individual(&w)).chain(relational) {
             if !out.contains(&f) {
                 out.push(f);
             }

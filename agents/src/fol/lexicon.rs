@@ -2,12 +2,15 @@
 //! FOL names they go by. The built-in lists live in `predicates.txt` and `people.txt`.
 
 use super::backparse::BackParser;
+use super::relational::RelPhrase;
 use provers::skeleton::Vocabulary;
+use provers::skeleton::relational::RelVocabulary;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 const PREDICATES: &str = include_str!("predicates.txt");
 const PEOPLE: &str = include_str!("people.txt");
+const RELATIONS: &str = include_str!("relations.txt");
 
 /// A predicate as English: "plays the violin" / "play the violin".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +111,7 @@ pub struct Lexicon {
     people: Vec<Person>,
     by_name: HashMap<String, usize>,
     person_by_name: HashMap<String, usize>,
+    relations: Vec<RelPhrase>,
     /// The parser of the template English over these words.
     parser: Arc<BackParser>,
 }
@@ -123,14 +127,33 @@ impl Lexicon {
             .filter_map(|l| l.split_once(' '))
             .map(|(n, p)| Person { name: n.to_string(), pronoun: p.trim().to_string() })
             .collect();
-        Lexicon::new(phrases, people)
+        let relations = lines(RELATIONS).into_iter().map(RelPhrase::new).collect();
+        Lexicon::new(phrases, people, relations)
     }
 
-    pub fn new(phrases: Vec<Phrase>, people: Vec<Person>) -> Lexicon {
+    pub fn new(phrases: Vec<Phrase>, people: Vec<Person>, relations: Vec<RelPhrase>) -> Lexicon {
         let by_name = phrases.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect();
         let person_by_name = people.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect();
-        let parser = Arc::new(BackParser::new(&phrases, &people));
-        Lexicon { phrases, people, by_name, person_by_name, parser }
+        let parser = Arc::new(BackParser::new(&phrases, &people, &relations));
+        Lexicon { phrases, people, by_name, person_by_name, relations, parser }
+    }
+
+    /// The names the relational generator draws from.
+    pub fn rel_vocabulary(&self) -> RelVocabulary {
+        RelVocabulary {
+            predicates: self.phrases.iter().map(|p| p.name.clone()).collect(),
+            relations: self.relations.iter().map(|r| r.name.clone()).collect(),
+            only: self.relations.iter().filter_map(|r| Some((r.name.clone(), r.only.clone()?))).collect(),
+            individuals: self.people.iter().map(|p| p.name.clone()).collect(),
+        }
+    }
+
+    pub fn relation(&self, name: &str) -> Option<&RelPhrase> {
+        self.relations.iter().find(|r| r.name == name)
+    }
+
+    pub fn relations(&self) -> &[RelPhrase] {
+        &self.relations
     }
 
     /// The back-parser of the template English over this lexicon.

@@ -7,12 +7,14 @@ mod backparse;
 mod lexicon;
 mod narrator;
 mod realize;
+mod relational;
 
 pub use assemble::{ItemInfo, PremiseText, assemble, template_texts, verified_by};
 pub use backparse::BackParser;
 pub use lexicon::{Lexicon, Person, Phrase};
 pub use narrator::{DEFAULT_ATTEMPTS, LlmNarrator, NarrationStats};
 pub use realize::{RealizeError, realize, realize_plain};
+pub use relational::{RelGrammar, RelPhrase};
 
 use datasets::FolRecord;
 use provers::Prover;
@@ -42,6 +44,30 @@ pub fn narration_rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed ^ 0x6E61_7272_6174_6521)
 }
 
+/// The fragment `gen fol` writes: one-place predicates (ProverQA's) or relations too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Logic {
+    #[default]
+    Monadic,
+    Relational,
+}
+
+impl Logic {
+    pub const NAMES: [&'static str; 2] = ["monadic", "relational"];
+
+    pub fn parse(s: &str) -> Option<Logic> {
+        match s {
+            "monadic" => Some(Logic::Monadic),
+            "relational" => Some(Logic::Relational),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Logic::NAMES[self as usize]
+    }
+}
+
 /// Generates, proves and narrates (templates) one problem.
 pub fn template_problem(
     spec: &SkeletonSpec,
@@ -49,7 +75,23 @@ pub fn template_problem(
     prover: &Prover,
     item: &ItemInfo,
 ) -> Result<(Skeleton, FolRecord), FolError> {
-    let sk = provers::skeleton::generate(spec, &lx.vocabulary(), item.seed, prover)?;
+    template_problem_in(Logic::Monadic, spec, lx, prover, item)
+}
+
+/// [`template_problem`] in either fragment.
+pub fn template_problem_in(
+    logic: Logic,
+    spec: &SkeletonSpec,
+    lx: &Lexicon,
+    prover: &Prover,
+    item: &ItemInfo,
+) -> Result<(Skeleton, FolRecord), FolError> {
+    let sk = match logic {
+        Logic::Monadic => provers::skeleton::generate(spec, &lx.vocabulary(), item.seed, prover)?,
+        Logic::Relational => {
+            provers::skeleton::relational::generate(spec, &lx.rel_vocabulary(), item.seed, prover)?
+        }
+    };
     let mut rng = narration_rng(item.seed);
     let texts = template_texts(&sk, lx, prover, &mut rng)?;
     let record = assemble(&sk, &texts, lx, item, &mut rng)?;

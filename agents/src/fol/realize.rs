@@ -199,12 +199,18 @@ fn sentence(s: String) -> String {
 
 /// One sentence for `f`; `rng` picks among the phrasings.
 pub fn realize(f: &Formula, lx: &Lexicon, rng: &mut impl Rng) -> Result<String, RealizeError> {
+    if let Some(s) = super::relational::realize(f, lx) {
+        return Ok(s);
+    }
     realize_with(f, lx, &mut |n| rng.gen_range(0..n))
 }
 
 /// The plainest phrasing (always the first variant), for statements that must read the
 /// same wherever they appear, such as derived facts in the reasoning text.
 pub fn realize_plain(f: &Formula, lx: &Lexicon) -> Result<String, RealizeError> {
+    if let Some(s) = super::relational::realize(f, lx) {
+        return Ok(s);
+    }
     realize_with(f, lx, &mut |_| 0)
 }
 

@@ -456,3 +456,70 @@ fn every_template_sentence_has_one_reading_equivalent_to_its_formula() {
     assert_eq!(shapes.len(), 9, "{shapes:?}");
     assert!(negated > 2_000, "{negated}");
 }
+
+#[test]
+fn relational_frames_read_back_one_way_and_name_their_people() {
+    let lx = lx();
+    let cases = [
+        ("trusts(Elyse, Orion)", "Elyse trusts Orion."),
+        ("∃y trusts(Elyse, y)", "Elyse trusts someone."),
+        ("∃x (trusts(x, Orion) ∧ surfs(x))", "Someone who surfs trusts Orion."),
+        (
+            "∀x ∀y (trusts(x, y) ∧ surfs(x) → ¬skis(y))",
+            "If someone who surfs trusts a person, then that person does not ski.",
+        ),
+        ("∀x (∃y (trusts(x, y) ∧ surfs(y)) → skis(x))", "Everyone who trusts someone who surfs skis."),
+        ("∀x (∃y (trusts(x, y) ∧ surfs(y)) → ¬skis(x))", "No one who trusts someone who surfs skis."),
+        ("∀x (surfs(x) → ∃y trusts(x, y))", "Everyone who surfs trusts at least one person."),
+        ("∀x (∃y (trusts(x, y)) → skis(x))", "Everyone who trusts someone skis."),
+        ("∀x (surfs(x) ↔ skis(x))", "A person surfs if and only if they ski."),
+        (
+            "∀x ∀y (lives_next_to(x, y) → lives_next_to(y, x))",
+            "If one person lives next to another, then the other lives next to the first.",
+        ),
+        (
+            "∀x ∀y ∀z (is_older_than(x, y) ∧ is_older_than(y, z) → is_older_than(x, z))",
+            "If one person is older than a second, and the second is older than a third, then the first is older than the third.",
+        ),
+    ];
+    for (fol, want) in cases {
+        let f = parse(fol).unwrap();
+        let text = realize_plain(&f, &lx).unwrap();
+        assert_eq!(text, want, "{fol}");
+        assert_eq!(lx.parser().readings(&text), vec![f], "{text}");
+    }
+}
+
+#[test]
+fn relation_phrases_never_overlap_predicates_or_each_other() {
+    let lx = lx();
+    let preds: Vec<String> = lx.phrases().iter().map(|p| p.singular.clone()).collect();
+    let mut names: Vec<&str> = lx.phrases().iter().map(|p| p.name.as_str()).collect();
+    for r in lx.relations() {
+        for p in &preds {
+            assert!(
+                !p.starts_with(&format!("{} ", r.third)) && !r.third.starts_with(&format!("{p} ")),
+                "{r:?} / {p}"
+            );
+        }
+        names.push(&r.name);
+        assert!(matches!(r.only.as_deref(), None | Some("symmetric" | "transitive")), "{r:?}");
+    }
+    let unique: std::collections::HashSet<&&str> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "a relation's FOL name is also a predicate's");
+}
+
+#[test]
+fn relational_records_reverify_and_every_sentence_parses_back() {
+    let lx = lx();
+    let prover = provers::Prover::default();
+    for (i, label) in [Label::True, Label::False, Label::Uncertain].into_iter().cycle().take(24).enumerate() {
+        let spec = spec(1 + (i as u32 % 8), label);
+        let (_, r) = template_problem_in(Logic::Relational, &spec, &lx, &prover, &item(i as u64)).unwrap();
+        let problem = reverify(&r);
+        assert_eq!(prover.label(&problem.premises, problem.conclusion.as_ref().unwrap()).unwrap(), label);
+        for n in &r.meta.narration {
+            assert_eq!(n.verified_by, verified_by::PARSER, "{} / {}", n.sentence, n.fol);
+        }
+    }
+}

@@ -38,6 +38,25 @@ pub fn run(cfg: FolConfig) -> anyhow::Result<ExitCode> {
     let probe =
         SkeletonSpec { depth: deepest, distractors: distractors_at(deepest), label: provers::Label::True };
     let vocab = lexicon.vocabulary();
+    if cfg.logic == agents::fol::Logic::Relational {
+        use provers::skeleton::relational::RelVocabulary;
+        let rv = lexicon.rel_vocabulary();
+        let short = RelVocabulary::predicates_needed(&probe) > rv.predicates.len()
+            || RelVocabulary::relations_needed(&probe) > rv.relations.len()
+            || RelVocabulary::individuals_needed(&probe) > rv.individuals.len();
+        if short {
+            return Err(crate::config::ConfigError::Invalid {
+                flag: "--distractors",
+                message: format!(
+                    "too many at depth {deepest} for the relational lexicon ({} predicates, {} relations, {} people)",
+                    rv.predicates.len(),
+                    rv.relations.len(),
+                    rv.individuals.len()
+                ),
+            }
+            .into());
+        }
+    }
     if Vocabulary::predicates_needed(&probe) > vocab.predicates.len() {
         let most = (vocab.predicates.len() - 1 - 2 * deepest as usize) / 2;
         return Err(crate::config::ConfigError::Invalid {
@@ -174,7 +193,7 @@ pub fn run(cfg: FolConfig) -> anyhow::Result<ExitCode> {
             }
             let outcomes = on_all_cores(chunk, |index| {
                 let item = item(index, None);
-                agents::fol::template_problem(&spec(index), &lexicon, &prover, &item)
+                agents::fol::template_problem_in(cfg.logic, &spec(index), &lexicon, &prover, &item)
                     .map_err(|e| (item.id.clone(), e.to_string()))
             });
             write_batch(outcomes, &mut writer, &mut failures, cfg.smtlib.as_deref(), &mut tally)?;
@@ -403,6 +422,7 @@ fn run_info(
     }
     extra.insert("labels".into(), cfg.labels.clone().into());
     extra.insert("narrator".into(), (if cfg.narrator_llm { "llm" } else { "template" }).into());
+    extra.insert("logic".into(), cfg.logic.as_str().into());
     extra.insert("compound_conclusions".into(), tally.compound.into());
     extra.insert("z3_secs".into(), z3_secs.into());
     if elapsed > 0.0 {

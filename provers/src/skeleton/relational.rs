@@ -36,6 +36,9 @@ const DISTRACTOR_FACT: f64 = 0.5;
 pub struct RelVocabulary {
     pub predicates: Vec<String>,
     pub relations: Vec<String>,
+    /// Relations whose meaning allows only one stated property: (name, `symmetric` or
+    /// `transitive`). "is older than" is transitive and never symmetric.
+    pub only: Vec<(String, String)>,
     pub individuals: Vec<String>,
 }
 
@@ -61,6 +64,7 @@ impl RelVocabulary {
         RelVocabulary {
             predicates: (0..predicates).map(|i| format!("p{i}")).collect(),
             relations: (0..relations).map(|i| format!("r{i}")).collect(),
+            only: Vec::new(),
             individuals: (0..individuals).map(|i| format!("c{i}")).collect(),
         }
     }
@@ -130,6 +134,7 @@ struct Draft {
     chain_rels: Vec<String>,
     /// Relations whose one property (symmetry or transitivity) the chain already states.
     with_property: Vec<String>,
+    only: Vec<(String, String)>,
     nodes: Vec<Node>,
     rules: Vec<Rule>,
     distractors: Vec<Premise>,
@@ -176,6 +181,7 @@ impl Draft {
             chain_preds: Vec::new(),
             chain_rels: Vec::new(),
             with_property: Vec::new(),
+            only: vocab.only.clone(),
             nodes: Vec::new(),
             rules: Vec::new(),
             distractors: Vec::new(),
@@ -254,7 +260,13 @@ impl Draft {
             Claim::Rel(r, a, b) => {
                 self.with_property.push(r.clone());
                 let (x, y, z) = (var("x"), var("y"), var("z"));
-                if rng.gen_bool(0.5) {
+                let only = self.only.iter().find(|(n, _)| *n == r).map(|(_, p)| p.as_str());
+                let symmetric = match only {
+                    Some("symmetric") => true,
+                    Some(_) => false,
+                    None => rng.gen_bool(0.5),
+                };
+                if symmetric {
                     let f = Formula::forall(
                         "x",
                         Formula::forall("y", Formula::implies(rel(&r, x.clone(), y.clone()), rel(&r, y, x))),
