@@ -151,15 +151,18 @@ def z3_share(run_json):
 def bench_generate(bins, tmp, quick):
     gen = bins.get("gen")
     # Sized for a few seconds each on 2 cores (rayon uses every core).
-    for depth, n in ((1, 3000), (5, 1000), (10, 200)):
-        fig = f"fol generate depth {depth}"
+    # The relational generator (issue #20) at depth 5, in the same run as the monadic rows.
+    for logic, depth, n in (("monadic", 1, 3000), ("monadic", 5, 1000), ("monadic", 10, 200),
+                            ("relational", 5, 300)):
+        fig = f"fol generate depth {depth}" + (" relational" if logic == "relational" else "")
         if not gen:
             skipped(fig, "gen was not built")
             continue
         if quick:
             n = max(2, n // 4)
-        out = tmp / f"gen-d{depth}"
-        p, secs = run([gen, "fol", "--depth", str(depth), "-n", str(n), "--seed", "1", "--out", str(out)], 240)
+        out = tmp / f"gen-{logic}-d{depth}"
+        p, secs = run([gen, "fol", "--logic", logic, "--depth", str(depth), "-n", str(n), "--seed", "1",
+                       "--out", str(out)], 240)
         if not_implemented(p):
             skipped(fig, "gen fol is not implemented yet")
             continue
@@ -174,7 +177,8 @@ def bench_generate(bins, tmp, quick):
               if share is not None else "Z3 time not recorded in run.json")
         status = "" if p is not None and p.returncode == 0 else " (stopped at the time limit)"
         record(fig, f"{rows / secs:.2f} problems/s ({rows} in {secs:.1f} s{status}); {z3}",
-               problems_per_s=rows / secs, problems=rows, secs=secs, z3_share=share, depth=depth)
+               problems_per_s=rows / secs, problems=rows, secs=secs, z3_share=share, depth=depth,
+               logic=logic)
 
 
 # --- model-call overhead ----------------------------------------------------------------

@@ -27,6 +27,10 @@ use rand_chacha::ChaCha8Rng;
 const MAX_ATTEMPTS: u32 = 16;
 /// Chance that the next step expands a claim the previous step created (a chain).
 const CHAIN_ON: f64 = 0.7;
+/// Chance of a compound (∧ ∨ ⊕) conclusion, as in the monadic generator.
+const COMPOUND: f64 = 0.3;
+/// People outside the chain, at most, that distractor facts speak of.
+const OTHERS: usize = 3;
 /// Share of distractors that are facts rather than dead rules.
 const DISTRACTOR_FACT: f64 = 0.5;
 
@@ -54,9 +58,9 @@ impl RelVocabulary {
         (spec.depth + spec.distractors) as usize
     }
 
-    /// Individuals: the subject, one per step at most, two per distractor.
+    /// Individuals: the subject, one per step at most, and the distractors' others.
     pub fn individuals_needed(spec: &SkeletonSpec) -> usize {
-        1 + spec.depth as usize + 2 * spec.distractors as usize
+        1 + spec.depth as usize + OTHERS
     }
 
     /// Abstract names, for tests and benchmarks.
@@ -135,6 +139,8 @@ struct Draft {
     /// Relations whose one property (symmetry or transitivity) the chain already states.
     with_property: Vec<String>,
     only: Vec<(String, String)>,
+    /// People outside the chain that distractors speak of.
+    others: Vec<String>,
     nodes: Vec<Node>,
     rules: Vec<Rule>,
     distractors: Vec<Premise>,
@@ -182,6 +188,7 @@ impl Draft {
             chain_rels: Vec::new(),
             with_property: Vec::new(),
             only: vocab.only.clone(),
+            others: Vec::new(),
             nodes: Vec::new(),
             rules: Vec::new(),
             distractors: Vec::new(),
@@ -217,6 +224,17 @@ impl Draft {
         let r = self.rels.pop().unwrap_or_else(|| format!("s{}", self.rels.len()));
         self.chain_rels.push(r.clone());
         r
+    }
+
+    /// One of at most [`OTHERS`] people outside the chain, for distractor facts. Few, so
+    /// that the universe Z3 instantiates rules over stays small; none is ever related to
+    /// a chain individual, so nothing about them reaches the chain.
+    fn other(&mut self, rng: &mut ChaCha8Rng) -> String {
+        if self.others.len() < OTHERS && (self.others.is_empty() || rng.gen_bool(0.5)) {
+            let c = self.fresh_person();
+            self.others.push(c);
+        }
+        self.others[rng.gen_range(0..self.others.len())].clone()
     }
 
     fn fresh_person(&mut self) -> String {
@@ -477,7 +495,10 @@ impl Draft {
             })
             .collect();
         let (x, y) = (var("x"), var("y"));
-        for _ in 0..k {
+        // Distinct premises: a repeat (or a chain fact) would read twice in the context.
+        let mut tries = 0;
+        while self.distractors.len() < k as usize && tries < 8 * k {
+            tries += 1;
             let p = self.chain_preds[rng.gen_range(0..self.chain_preds.len())].clone();
             let r = if self.chain_rels.is_empty() {
                 None
@@ -487,11 +508,21 @@ impl Draft {
             let (formula, role, shape) = if rng.gen_bool(DISTRACTOR_FACT) {
                 let f = match (rng.gen_range(0..3), &r) {
                     (1, _) => {
-                        let c = self.fresh_person();
+                        let c = self.other(rng);
                         Lit::new(&p, rng.gen_bool(0.7)).on(&konst(&c))
                     }
                     (2, Some(r)) => {
-                        let (c, e) = (self.fresh_person(), self.fresh_person());
+                        let c = self.other(rng);
+                        let mut e = self.other(rng);
+                        for _ in 0..4 {
+                            if e != c {
+                                break;
+                            }
+                            e = self.other(rng);
+                        }
+                        if e == c {
+                            continue;
+                        }
                         rel(r, konst(&c), konst(&e))
                     }
                     _ => {
@@ -543,7 +574,50 @@ impl Draft {
                     ),
                 }
             };
-            self.distractors.push(Premise { formula, role, shape });
+            let chain: Vec<Formula> = self.premises().into_iter().map(|p| p.formula).collect();
+            if !chain.contains(&formula) {
+                self.distractors.push(Premise { formula, role, shape });
+            }
+        }
+    }
+
+    /// Sometimes (as the monadic generator's [`COMPOUND`] share) a compound conclusion:
+    /// the goal G with a stated fact K about the subject, in the monadic generator's
+    /// sign-balanced forms. True: G∧K, G∨¬K, ¬G⊕K; False: ¬G∧K, ¬G∨¬K, G⊕K; Uncertain:
+    /// G∧K, G∨¬K, G⊕K. K is a stated leaf, so the chain's rules stay necessary.
+    fn compound(&self, label: Label, simple: Formula, rng: &mut ChaCha8Rng) -> Formula {
+        let Claim::Un(g, subject) = &self.nodes[0].claim else { return simple };
+        let known: Vec<&Lit> = self
+            .leaves()
+            .into_iter()
+            .filter_map(|i| match &self.nodes[i].claim {
+                Claim::Un(l, who) if who == subject => Some(l),
+                _ => None,
+            })
+            .collect();
+        if known.is_empty() || !rng.gen_bool(COMPOUND) {
+            return simple;
+        }
+        let form = rng.gen_range(0..3);
+        // K's shown sign is drawn evenly whatever the label, as in the monadic generator.
+        let shown_negated = form == 1;
+        let want_positive = rng.gen_bool(0.5);
+        let matching: Vec<&Lit> =
+            known.iter().copied().filter(|l| (l.pos != shown_negated) == want_positive).collect();
+        let pool = if matching.is_empty() { &known } else { &matching };
+        let k = pool[rng.gen_range(0..pool.len())];
+        let s = konst(subject);
+        let (gl, kl, ng, nk) = (g.on(&s), k.on(&s), g.negated().on(&s), k.negated().on(&s));
+        let pair = |x: Formula, y: Formula, rng: &mut ChaCha8Rng| {
+            if rng.gen_bool(0.5) { vec![x, y] } else { vec![y, x] }
+        };
+        match (label, form) {
+            (Label::True, 0) | (Label::Uncertain, 0) => Formula::And(pair(gl, kl, rng)),
+            (Label::True, 1) | (Label::Uncertain, 1) => Formula::Or(pair(gl, nk, rng)),
+            (Label::True, _) => Formula::Xor(pair(ng, kl, rng)),
+            (Label::False, 0) => Formula::And(pair(ng, kl, rng)),
+            (Label::False, 1) => Formula::Or(pair(ng, nk, rng)),
+            (Label::False, _) | (Label::Uncertain, _) => Formula::Xor(pair(gl, kl, rng)),
         }
     }
 
@@ -589,7 +663,7 @@ pub fn generate(
         let mut d = Draft::build(spec, vocab, &mut rng);
         d.add_distractors(spec.distractors, &mut rng);
         let goal = d.fact(0);
-        let conclusion = match spec.label {
+        let simple = match spec.label {
             Label::True => goal.clone(),
             Label::False => negate(&goal),
             Label::Uncertain => {
@@ -597,6 +671,7 @@ pub fn generate(
                 if rng.gen_bool(0.5) { goal.clone() } else { negate(&goal) }
             }
         };
+        let conclusion = d.compound(spec.label, simple, &mut rng);
         match prove(&d, &conclusion, spec.label, prover, &mut queries) {
             Ok(Ok((mut checks, steps))) => {
                 checks.queries = queries;
@@ -726,6 +801,7 @@ mod tests {
     fn every_depth_and_label_is_proven_and_deterministic() {
         let p = Prover::default();
         let mut shapes = std::collections::HashSet::new();
+        let mut compound = 0;
         for depth in 1..=8 {
             for label in [Label::True, Label::False, Label::Uncertain] {
                 for seed in 0..4 {
@@ -742,9 +818,17 @@ mod tests {
                     }
                     shapes
                         .extend(sk.premises.iter().filter(|p| p.role == Role::Rule).filter_map(|p| p.shape));
+                    compound += usize::from(matches!(
+                        sk.conclusion,
+                        Formula::And(_) | Formula::Or(_) | Formula::Xor(_)
+                    ));
+                    let facts: Vec<&Formula> = sk.premises.iter().map(|p| &p.formula).collect();
+                    let distinct: std::collections::HashSet<&&Formula> = facts.iter().collect();
+                    assert_eq!(distinct.len(), facts.len(), "a premise repeats: {facts:?}");
                 }
             }
         }
+        assert!(compound > 0, "no compound conclusion in 96 problems");
         for s in Shape::RELATIONAL {
             assert!(shapes.contains(&s), "{s:?} never drawn");
         }
