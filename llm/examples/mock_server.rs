@@ -234,6 +234,7 @@ const ADD_SOLUTIONS: &[(&str, AddSolution)] = &[
     ("crystal", |k| format!("def add_{k}(x : Int64) : Int64\n  x + {k}\nend\n")),
     ("nim", |k| format!("proc add{k}*(x: int): int = x + {k}\n")),
     ("erlang", |k| format!("-module(solution).\n-export([add_{k}/1]).\n\nadd_{k}(X) -> X + {k}.\n")),
+    ("haskell", |k| format!("module Solution where\n\nadd{k} :: Integer -> Integer\nadd{k} x = x + {k}\n")),
     ("lisp", |k| format!("(defun add-{k} (x)\n  (+ x {k}))\n")),
     ("elixir", |k| format!("defmodule Solution do\n  def add_{k}(x), do: x + {k}\nend\n")),
     ("csharp", |k| {

@@ -31,6 +31,9 @@ pub(crate) struct Tools {
     pub prlimit: PathBuf,
     /// Present iff we run as root (then every command drops to a slot uid).
     pub setpriv: Option<PathBuf>,
+    /// Host directories outside /usr and /etc that a toolchain reads (the languages'
+    /// `mounts`, such as GHC's package database in /var/lib/ghc), bound read-only.
+    pub mounts: Vec<PathBuf>,
 }
 
 impl Tools {
@@ -41,7 +44,15 @@ impl Tools {
         let bwrap = find("bwrap", "bubblewrap")?;
         let prlimit = find("prlimit", "util-linux")?;
         let setpriv = if as_root { Some(find("setpriv", "util-linux")?) } else { None };
-        Ok(Tools { bwrap, prlimit, setpriv })
+        let mut mounts: Vec<PathBuf> = crate::Registry::builtin()
+            .languages()
+            .iter()
+            .flat_map(|l| l.mounts.iter().map(PathBuf::from))
+            .filter(|p| p.is_dir())
+            .collect();
+        mounts.sort();
+        mounts.dedup();
+        Ok(Tools { bwrap, prlimit, setpriv, mounts })
     }
 }
 
@@ -157,6 +168,9 @@ pub(crate) fn wrapped_argv(tools: &Tools, w: &Wrap<'_>) -> Vec<String> {
     }
     // /etc/shadow and friends stay root-only: the slot uid cannot read them.
     v.extend(["--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev"].map(s));
+    for m in &tools.mounts {
+        v.extend([s("--ro-bind"), path_str(m), path_str(m)]);
+    }
     v.extend([s("--size"), mib(l.tmp_mb).to_string(), s("--tmpfs"), s("/tmp")]);
     v.extend([s("--bind"), path_str(w.workdir), s(BOX_DIR)]);
     if let Some(cache) = w.cache {

@@ -129,6 +129,34 @@ pub struct Language {
     /// of the registry-wide `[limits]`.
     #[serde(default)]
     pub limits: LimitMarkers,
+    /// Why the toolchain is left out of the default install (`scripts/setup` installs it
+    /// with `--languages all`), e.g. its size; `None` for the default languages.
+    #[serde(default)]
+    pub optional: Option<String>,
+    /// Host directories outside /usr and /etc the toolchain reads, bound read-only into
+    /// every sandbox (GHC's package database lives in /var/lib/ghc).
+    #[serde(default)]
+    pub mounts: Vec<String>,
+}
+
+impl Language {
+    /// Whether tests under `GEN_REQUIRE_ALL=1` must find this toolchain: every default
+    /// language, and the optional ones once `scripts/setup --languages all` installed them
+    /// (it writes the marker [`all_languages_marker`]) or `GEN_LANGUAGES=all` says so.
+    pub fn required_by_tests(&self) -> bool {
+        self.optional.is_none()
+            || std::env::var("GEN_LANGUAGES").is_ok_and(|v| v == "all")
+            || all_languages_marker().is_some_and(|m| m.exists())
+    }
+}
+
+/// The file `scripts/setup --languages all` leaves: `$XDG_CACHE_HOME/gen/languages-all`
+/// (else `~/.cache/gen/languages-all`).
+pub fn all_languages_marker() -> Option<std::path::PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))?;
+    Some(cache.join("gen").join("languages-all"))
 }
 
 fn default_comment() -> String {

@@ -99,7 +99,7 @@ fn every_installed_language_has_an_example_that_passes_and_is_not_vacuous() {
             lang.name
         );
         if lang.detect_toolchain().is_none() {
-            assert!(!require, "toolchain for {} missing", lang.name);
+            assert!(!require || !lang.required_by_tests(), "toolchain for {} missing", lang.name);
             println!("SKIP {}: toolchain not installed", lang.name);
             continue;
         }
@@ -137,7 +137,11 @@ fn probes_turn_returned_values_into_tests_that_hold() {
     let mut probed = 0;
     for lang in registry.languages().iter().filter(|l| l.can_probe()) {
         if lang.detect_toolchain().is_none() {
-            assert!(!common::require_all(), "GEN_REQUIRE_ALL: toolchain for {} missing", lang.name);
+            assert!(
+                !common::require_all() || !lang.required_by_tests(),
+                "GEN_REQUIRE_ALL: toolchain for {} missing",
+                lang.name
+            );
             continue;
         }
         let ex = lang.example.as_ref().unwrap();

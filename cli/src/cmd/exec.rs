@@ -45,6 +45,7 @@ fn list(registry: &Registry, json: bool) -> anyhow::Result<ExitCode> {
                     "name": l.name,
                     "aliases": l.aliases,
                     "installed": version.is_some(),
+                    "optional": l.optional,
                     "version": version,
                     "detect": l.detect,
                 })
@@ -56,7 +57,12 @@ fn list(registry: &Registry, json: bool) -> anyhow::Result<ExitCode> {
         for (l, version) in &rows {
             let (mark, detail) = match version {
                 Some(v) => ("yes", v.clone()),
-                None => ("NO", format!("`{}` failed (run scripts/setup)", l.detect.join(" "))),
+                None => match &l.optional {
+                    Some(why) => {
+                        ("optional", format!("not installed: `scripts/setup --languages all` ({why})"))
+                    }
+                    None => ("NO", format!("`{}` failed (run scripts/setup)", l.detect.join(" "))),
+                },
             };
             outln!("{:<12} {:<18} {:<10} {}", l.name, l.aliases.join(","), mark, detail);
         }

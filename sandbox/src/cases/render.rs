@@ -66,6 +66,8 @@ pub enum Escape {
     /// Only `\\` and `\"` escaped; every other character, newlines too, stands for itself
     /// (Common Lisp has no other escapes in strings).
     Lisp,
+    /// `\xX\&` (Haskell: `\&` ends the escape, so a digit after it stays a digit).
+    Haskell,
 }
 
 /// A language's `[language.cases]` table.
@@ -85,6 +87,12 @@ pub struct CaseSpec {
     /// parameters of a declaration (`", "`; Lisp: `" "`).
     #[serde(default = "default_separator")]
     pub separator: String,
+    /// Between a call's arguments, when it differs from `separator` (Haskell: `" "`).
+    #[serde(default)]
+    pub args_separator: Option<String>,
+    /// Between a declaration's parameters, when it differs (Haskell: `" -> "`).
+    #[serde(default)]
+    pub params_separator: Option<String>,
     /// How a solution file must look, for prompts (the tests are ours, not the model's).
     #[serde(default)]
     pub rules: String,
@@ -368,7 +376,11 @@ impl Language {
         let name = self.entry_name(sig);
         Ok(fill(
             &spec.signature,
-            &[("name", &name), ("params", &params.join(&spec.separator)), ("ret", &ret)],
+            &[
+                ("name", &name),
+                ("params", &params.join(spec.params_separator.as_ref().unwrap_or(&spec.separator))),
+                ("ret", &ret),
+            ],
         ))
     }
 
@@ -380,7 +392,13 @@ impl Language {
             .zip(&args)
             .map(|(p, a)| spec.literal(&self.name, &p.ty, a, Pos::Param))
             .collect::<Result<_, _>>()?;
-        Ok(fill(&spec.call, &[("name", &self.entry_name(sig)), ("args", &parts.join(&spec.separator))]))
+        Ok(fill(
+            &spec.call,
+            &[
+                ("name", &self.entry_name(sig)),
+                ("args", &parts.join(spec.args_separator.as_ref().unwrap_or(&spec.separator))),
+            ],
+        ))
     }
 
     /// The test file checking `cases` against a solution of `sig`: exit 0 iff every case
@@ -509,6 +527,9 @@ pub fn quote(escape: Escape, s: &str) -> String {
                 Escape::Perl => {
                     let _ = write!(out, "\\x{{{:x}}}", c as u32);
                 }
+                Escape::Haskell => {
+                    let _ = write!(out, "\\x{:x}\\&", c as u32);
+                }
                 Escape::C | Escape::Bash | Escape::Lisp => {
                     let mut buf = [0u8; 4];
                     for b in c.encode_utf8(&mut buf).bytes() {
@@ -557,6 +578,7 @@ mod tests {
         assert_eq!(quote(Escape::Ruby, "#{x} #$y é"), r#""\#{x} \#$y \u{e9}""#);
         assert_eq!(quote(Escape::Php, "$x {$y} é"), r#""\$x {\$y} \u{e9}""#);
         assert_eq!(quote(Escape::Perl, "$x @y é"), r#""\$x \@y \x{e9}""#);
+        assert_eq!(quote(Escape::Haskell, "é1\n"), r#""\xe9\&1\n""#);
         assert_eq!(quote(Escape::Lisp, "a\"b\\c\né"), "\"a\\\"b\\\\c\né\"");
     }
 
