@@ -521,5 +521,13 @@ fn relational_records_reverify_and_every_sentence_parses_back() {
         for n in &r.meta.narration {
             assert_eq!(n.verified_by, verified_by::PARSER, "{} / {}", n.sentence, n.fol);
         }
+        // The reasoning names the individuals each step uses.
+        for step in &r.meta.steps {
+            for f in step.premises.iter().chain([&step.conclusion]) {
+                for c in parse(f).unwrap().constants() {
+                    assert!(r.reasoning.contains(&c), "{c} of {f} is not in the reasoning:\n{}", r.reasoning);
+                }
+            }
+        }
     }
 }
