@@ -192,7 +192,7 @@ fn capitalize(s: &str) -> String {
     }
 }
 
-fn sentence(s: String) -> String {
+pub(super) fn sentence(s: String) -> String {
     let s = capitalize(s.trim());
     if s.ends_with('.') { s } else { format!("{s}.") }
 }

@@ -23,6 +23,8 @@
 //! sentence two ways readable yields two readings.
 
 use super::lexicon::{Lexicon, Person, Phrase};
+use super::realize::sentence;
+use provers::skeleton::relational::{symmetry, transitivity};
 use provers::{Formula, Term};
 
 /// A relation as English: "trusts", "is older than".
@@ -91,14 +93,6 @@ fn konst(t: &Term) -> Option<&str> {
     match t {
         Term::Const(c) => Some(c),
         Term::Var(_) => None,
-    }
-}
-
-fn sentence(s: String) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => format!("{}.", first.to_uppercase().chain(c).collect::<String>()),
-        None => s,
     }
 }
 
@@ -394,15 +388,7 @@ const FRAMES: &[Frame] = &[
         ],
         build: |f| {
             let r = rels(f);
-            (r[0] == r[1]).then(|| {
-                Formula::forall(
-                    "x",
-                    Formula::forall(
-                        "y",
-                        Formula::implies(rel(r[0], var("x"), var("y")), rel(r[0], var("y"), var("x"))),
-                    ),
-                )
-            })
+            (r[0] == r[1]).then(|| symmetry(r[0]))
         },
     },
     Frame {
@@ -417,22 +403,7 @@ const FRAMES: &[Frame] = &[
         ],
         build: |f| {
             let r = rels(f);
-            (r[0] == r[1] && r[1] == r[2]).then(|| {
-                let (x, y, z) = (var("x"), var("y"), var("z"));
-                Formula::forall(
-                    "x",
-                    Formula::forall(
-                        "y",
-                        Formula::forall(
-                            "z",
-                            Formula::implies(
-                                Formula::And(vec![rel(r[0], x.clone(), y.clone()), rel(r[0], y, z.clone())]),
-                                rel(r[0], x, z),
-                            ),
-                        ),
-                    ),
-                )
-            })
+            (r[0] == r[1] && r[1] == r[2]).then(|| transitivity(r[0]))
         },
     },
 ];

@@ -277,7 +277,6 @@ impl Draft {
             Claim::Un(t, who) => self.expand_unary(target, t, &who, left, rng),
             Claim::Rel(r, a, b) => {
                 self.with_property.push(r.clone());
-                let (x, y, z) = (var("x"), var("y"), var("z"));
                 let only = self.only.iter().find(|(n, _)| *n == r).map(|(_, p)| p.as_str());
                 let symmetric = match only {
                     Some("symmetric") => true,
@@ -285,27 +284,12 @@ impl Draft {
                     None => rng.gen_bool(0.5),
                 };
                 if symmetric {
-                    let f = Formula::forall(
-                        "x",
-                        Formula::forall("y", Formula::implies(rel(&r, x.clone(), y.clone()), rel(&r, y, x))),
-                    );
+                    let f = symmetry(&r);
                     let back = self.node(Claim::Rel(r, b, a));
                     self.rule(Shape::Symmetric, f, vec![back], target);
                     (vec![back], 1)
                 } else {
-                    let f = Formula::forall(
-                        "x",
-                        Formula::forall(
-                            "y",
-                            Formula::forall(
-                                "z",
-                                Formula::implies(
-                                    Formula::And(vec![rel(&r, x.clone(), y.clone()), rel(&r, y, z.clone())]),
-                                    rel(&r, x, z),
-                                ),
-                            ),
-                        ),
-                    );
+                    let f = transitivity(&r);
                     let u = self.fresh_person();
                     let first = self.node(Claim::Rel(r.clone(), a, u.clone()));
                     let second = self.node(Claim::Rel(r, u, b));
@@ -698,6 +682,19 @@ pub fn generate(
         }
     }
     Err(SkeletonError::GaveUp { attempts: MAX_ATTEMPTS, last })
+}
+
+/// `∀x∀y (R(x,y) → R(y,x))`, as a premise states a relation's symmetry.
+pub fn symmetry(r: &str) -> Formula {
+    let (x, y) = (var("x"), var("y"));
+    Formula::forall("x", Formula::forall("y", Formula::implies(rel(r, x.clone(), y.clone()), rel(r, y, x))))
+}
+
+/// `∀x∀y∀z (R(x,y) ∧ R(y,z) → R(x,z))`, as a premise states a relation's transitivity.
+pub fn transitivity(r: &str) -> Formula {
+    let (x, y, z) = (var("x"), var("y"), var("z"));
+    let chain = Formula::And(vec![rel(r, x.clone(), y.clone()), rel(r, y, z.clone())]);
+    Formula::forall("x", Formula::forall("y", Formula::forall("z", Formula::implies(chain, rel(r, x, z)))))
 }
 
 /// `¬f`, without a double negation.
