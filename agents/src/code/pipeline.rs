@@ -197,13 +197,13 @@ impl<'a> CodeGenerator<'a> {
         self.agents.get(lang)
     }
 
-    /// Runs work items until the target or the attempt bound is reached. `progress` is
-    /// called after every item; it returns `Some(reason)` to stop taking new items (an
-    /// interrupt, an exhausted budget) — the items done so far are all written.
+    /// Runs work items until the target or the attempt bound is reached. `control` is
+    /// asked before every item (see [`crate::job`]); `Some(reason)` stops taking new
+    /// items (an interrupt, an exhausted budget), with the items done so far all written.
     pub async fn run(
         &mut self,
         sink: &mut dyn SampleSink,
-        progress: &mut dyn FnMut(&RunSummary) -> Option<String>,
+        control: &mut crate::job::Control<'_>,
     ) -> Result<RunSummary, CodeError> {
         let target = self.settings.shard_part(self.settings.n);
         let max_attempts = self.settings.shard_part(self.settings.max_attempts);
@@ -222,7 +222,7 @@ impl<'a> CodeGenerator<'a> {
                 self.summary.stop_reason = "max attempts reached".into();
                 break;
             }
-            if let Some(reason) = progress(&self.summary) {
+            if let Some(reason) = control(&self.summary.progress()) {
                 self.summary.stop_reason = reason;
                 break;
             }

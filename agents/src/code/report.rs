@@ -78,6 +78,19 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// What the job runtime's control sees before the next work item.
+    pub fn progress(&self) -> crate::job::Progress {
+        crate::job::Progress {
+            items: self.items,
+            kept: self.kept,
+            attempted: self.attempted,
+            failed: self.failed,
+            filtered: self.filtered,
+            tokens: self.usage.total_tokens(),
+            next: 1,
+        }
+    }
+
     pub fn tokens_per_kept(&self) -> Option<f64> {
         (self.kept > 0).then(|| self.usage.total_tokens() as f64 / self.kept as f64)
     }

@@ -4,6 +4,7 @@
 
 mod assemble;
 mod backparse;
+mod generator;
 mod lexicon;
 mod narrator;
 mod realize;
@@ -11,6 +12,7 @@ mod relational;
 
 pub use assemble::{ItemInfo, PremiseText, assemble, template_texts, verified_by};
 pub use backparse::BackParser;
+pub use generator::{BATCH, FolGenerator, FolSettings, FolSink, FolSummary, Outcome};
 pub use lexicon::{Lexicon, Person, Phrase};
 pub use narrator::{DEFAULT_ATTEMPTS, LlmNarrator, NarrationStats};
 pub use realize::{RealizeError, realize, realize_plain};
@@ -36,6 +38,10 @@ pub enum FolError {
     Mismatch { premises: usize, sentences: usize },
     #[error("two premises read the same: {0:?}")]
     DuplicateSentence(String),
+    #[error(transparent)]
+    Dataset(#[from] datasets::DatasetError),
+    #[error("cannot write {}: {error}", path.display())]
+    Write { path: std::path::PathBuf, error: std::io::Error },
 }
 
 /// The narration RNG of an item: its own stream, so changing how sentences are chosen

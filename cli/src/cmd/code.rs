@@ -13,6 +13,7 @@ use agents::code::{
     CodeGenerator, CodeSettings, DatasetSink, Decontaminator, RunSummary, SampleSink, SandboxChecker,
     SeedBank,
 };
+use agents::job::{BudgetGate, Driver};
 use anyhow::Context;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -26,7 +27,6 @@ pub fn run(cfg: CodeConfig) -> anyhow::Result<ExitCode> {
     }
     let started = Instant::now();
     let started_at = now_rfc3339();
-    let formats = cfg.formats.clone();
 
     let sandbox = sandbox::Sandbox::new(sandbox::SandboxOptions {
         unsafe_no_sandbox: cfg.unsafe_no_sandbox,
@@ -56,10 +56,7 @@ pub fn run(cfg: CodeConfig) -> anyhow::Result<ExitCode> {
     let decontam = Decontaminator::load(&cfg.decontam)?;
 
     let settings = settings(&cfg);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     let _in_runtime = runtime.enter();
     let model = super::model::build_model(&cfg.model, Some(&memory))?;
     let mut sink = DatasetSink::open(&cfg.run.out)?;
@@ -69,40 +66,22 @@ pub fn run(cfg: CodeConfig) -> anyhow::Result<ExitCode> {
     let bar = crate::observe::progress_bar(cfg.run.n, "code");
     bar.set_position(sink.kept());
     let resumed = sink.kept();
-    let stop = crate::stop::Stop::install().context("cannot install the interrupt handler")?;
-    let budget = cfg.model.budget;
-    let accounting = model.accounting();
+    let stop = crate::stop::install().context("cannot install the interrupt handler")?;
     // Before the first item finishes, earlier runs of the same kind say what one costs.
     let observed = agents::observed::ObservedUsage::load(&memory, &usage_key(&cfg))?;
-    let mut on_item = |s: &RunSummary| {
-        if stop.requested() {
-            return stop.reason().map(|r| r.as_str().to_string());
-        }
-        if budget.is_limited()
-            && let Some(acc) = &accounting
-        {
-            // The next item is expected to cost what items have cost on average so far.
-            let totals = acc.totals();
-            if let Some(next) =
-                llm::TokenEstimate::per_item(&totals, s.items).or_else(|| observed.and_then(|o| o.per_item()))
-                && budget.would_exceed(&totals, &next)
-            {
-                stop.request(crate::stop::StopReason::Budget);
-                return Some(crate::stop::StopReason::Budget.as_str().to_string());
-            }
-        }
-        bar.set_position(resumed + s.kept);
+    let gate = BudgetGate::new(cfg.model.budget, model.accounting(), observed.and_then(|o| o.per_item()));
+    let mut driver = Driver::new(stop.clone(), gate, |p| {
+        bar.set_position(resumed + p.kept);
         bar.set_message(format!(
             "{} tried, {} failed, {} filtered, {} tok",
-            s.attempted,
-            s.failed,
-            s.filtered,
-            s.usage.total_tokens()
+            p.attempted, p.failed, p.filtered, p.tokens
         ));
-        tracing::info!(items = s.items, kept = s.kept, attempted = s.attempted, "work item done");
-        None
-    };
-    let outcome = runtime.block_on(generator.run(&mut sink, &mut on_item));
+        if p.items > 0 {
+            tracing::info!(items = p.items, kept = p.kept, attempted = p.attempted, "work item done");
+        }
+    });
+    let outcome = runtime.block_on(generator.run(&mut sink, &mut |p| driver.checkpoint(p)));
+    drop(driver);
     bar.finish_and_clear();
     let summary = outcome?;
     agents::observed::ObservedUsage {
@@ -115,17 +94,8 @@ pub fn run(cfg: CodeConfig) -> anyhow::Result<ExitCode> {
     .record(&memory, &usage_key(&cfg))?;
     memory.flush()?;
 
-    let records = sink.records_path().to_path_buf();
-    for report in datasets::export::export_file(&records, &formats)? {
-        tracing::info!(?report, "export written");
-    }
-
     let run = run_info(&cfg, &summary, &sink, model.as_ref(), &prompts, started, started_at);
-    run.write(&cfg.run.out)?;
-    let stats = datasets::stats::summarize(&cfg.run.out)?;
-    let card = datasets::card::render(&stats, &run);
-    std::fs::write(cfg.run.out.join(datasets::CARD_FILE), card)
-        .with_context(|| format!("cannot write {}", cfg.run.out.join(datasets::CARD_FILE).display()))?;
+    agents::job::finish(&cfg.run.out, sink.records_path(), &cfg.formats, &run)?;
 
     print_summary(&summary, &sink, &cfg);
     if let Some(reason) = stop.reason() {

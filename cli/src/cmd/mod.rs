@@ -21,6 +21,12 @@ pub mod model;
 pub mod seeds;
 pub mod verify;
 
+/// The async runtime both generators' runs are driven on (model calls, sandbox runs).
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
 /// The run's memory for a `--dry-run` estimate, if a run made one: `None` when there is
 /// none yet, or when it cannot be opened (e.g. a live run holds it), which is said once.
 pub fn memory_for_estimate(path: &std::path::Path, command: &str) -> Option<memory::Memory> {
