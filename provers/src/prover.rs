@@ -155,11 +155,11 @@ fn with<'a>(premises: &'a [Formula], extra: &'a Formula) -> Vec<&'a Formula> {
 
 /// A solver is reused across queries (a new one costs milliseconds of setup, a push/pop
 /// microseconds) but renewed after this many, so state it keeps between scopes cannot pile up.
-const SOLVER_LIFETIME: u64 = 20_000;
+const SOLVER_LIFETIME: u64 = 2_000;
 
 /// Encodings are cached per thread; past this many entries the cache starts over so a
 /// long run does not grow without bound.
-const CACHE_LIMIT: usize = 20_000;
+const CACHE_LIMIT: usize = 4_000;
 
 thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
