@@ -251,10 +251,9 @@ pub fn harvest_roots(
                 }
                 let mine: Vec<&PathBuf> = files
                     .iter()
-                    .filter(|f| {
-                        f.extension()
-                            .and_then(|e| e.to_str())
-                            .is_some_and(|e| rules.extensions.iter().any(|x| x == e))
+                    .filter(|f| match f.extension().and_then(|e| e.to_str()) {
+                        Some(e) => rules.extensions.iter().any(|x| x == e),
+                        None => !rules.first_line.is_empty() && first_line_marks(f, &rules.first_line),
                     })
                     .collect();
                 if mine.is_empty() {
@@ -368,6 +367,15 @@ pub fn read(dir: &Path) -> Result<Vec<SeedRecord>, HarvestError> {
             })
         })
         .collect()
+}
+
+/// Whether the first line of `path` holds one of `markers` (read only as far as that line).
+fn first_line_marks(path: &Path, markers: &[String]) -> bool {
+    use std::io::{BufRead, Read};
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    let mut line = String::new();
+    let read = std::io::BufReader::new(file.take(512)).read_line(&mut line);
+    read.is_ok() && markers.iter().any(|m| line.contains(m.as_str()))
 }
 
 fn read_source(path: &Path) -> Option<String> {

@@ -10,6 +10,10 @@ const TABLE: &str = include_str!("../languages.toml");
 #[serde(deny_unknown_fields)]
 pub struct LangRules {
     pub extensions: Vec<String>,
+    /// A file with no extension is this language's when its first line holds one of
+    /// these (a shebang, an editor modeline).
+    #[serde(default)]
+    pub first_line: Vec<String>,
     pub functions: Vec<String>,
     pub parents: Vec<String>,
     /// A function assigned to this at the top level counts as one declared there
