@@ -18,13 +18,13 @@ use std::sync::Arc;
 /// Narration attempts per premise before the template sentence takes over.
 pub const DEFAULT_ATTEMPTS: u32 = 3;
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct PredicateWords {
     name: String,
     phrase: String,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct PersonWords {
     name: String,
     pronoun: String,
@@ -109,7 +109,8 @@ impl LlmNarrator {
         let mut est = llm::TokenEstimate::default();
         for (premise, template) in sk.premises.iter().zip(templates) {
             let narrate = self.narrate_prompt(&premise.formula, None, &predicates, &people)?;
-            let back = self.back_prompt(&template.sentence, &predicates, &people)?;
+            let (said_preds, said_people) = mentioned(&template.sentence, &predicates, &people);
+            let back = self.back_prompt(&template.sentence, &said_preds, &said_people)?;
             est.calls += 2.0;
             est.prompt_tokens += (tokens(&narrate) + tokens(&back)) as f64;
             est.completion_tokens +=
@@ -196,7 +197,10 @@ impl LlmNarrator {
                     continue;
                 }
             }
-            let back_prompt = self.back_prompt(&sentence, predicates, people)?;
+            // The back-translator sees the words the sentence itself uses, not the whole
+            // problem's: a small model given every predicate writes them all down.
+            let (said_preds, said_people) = mentioned(&sentence, predicates, people);
+            let back_prompt = self.back_prompt(&sentence, &said_preds, &said_people)?;
             stats.calls += 1;
             let back = clean_formula(&self.ask(&back_prompt, 0.0, attempt_seed).await?);
             if self.faithful(formula, &back) {
@@ -249,6 +253,43 @@ fn words(sk: &Skeleton, lx: &Lexicon) -> (Vec<PredicateWords>, Vec<PersonWords>)
     (predicates, people)
 }
 
+/// The predicates and people `sentence` mentions (all predicates if it seems to mention
+/// none). Read from the sentence alone, so the back-translation stays blind to the
+/// formula it is checked against. A predicate is mentioned when every content word of its
+/// phrase starts a word of the sentence, up to its first four letters ("studies law" in
+/// "does not study law").
+fn mentioned(
+    sentence: &str,
+    predicates: &[PredicateWords],
+    people: &[PersonWords],
+) -> (Vec<PredicateWords>, Vec<PersonWords>) {
+    const FUNCTION_WORDS: [&str; 14] =
+        ["is", "a", "an", "the", "has", "have", "does", "in", "on", "of", "to", "at", "for", "with"];
+    let words: Vec<String> = sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let said = |w: &str| {
+        let stem: String = w.chars().take(4).collect();
+        words.iter().any(|s| s.starts_with(&stem))
+    };
+    let preds: Vec<PredicateWords> = predicates
+        .iter()
+        .filter(|p| {
+            p.phrase
+                .split(|c: char| !c.is_alphanumeric())
+                .map(str::to_lowercase)
+                .filter(|w| !w.is_empty() && !FUNCTION_WORDS.contains(&w.as_str()))
+                .all(|w| said(&w))
+        })
+        .cloned()
+        .collect();
+    let preds = if preds.is_empty() { predicates.to_vec() } else { preds };
+    let people = people.iter().filter(|p| words.contains(&p.name.to_lowercase())).cloned().collect();
+    (preds, people)
+}
+
 /// Tokens of a text as the model layer counts them without a tokenizer (≈ 4 bytes each).
 fn tokens(text: &str) -> usize {
     text.len().div_ceil(4)
@@ -271,4 +312,36 @@ fn clean_formula(raw: &str) -> String {
     let line = raw.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("```")).unwrap_or("");
     let line = line.strip_prefix("FOL:").unwrap_or(line).trim();
     line.trim_matches('`').trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pred(name: &str, phrase: &str) -> PredicateWords {
+        PredicateWords { name: name.into(), phrase: phrase.into() }
+    }
+
+    #[test]
+    fn the_back_translator_sees_only_what_the_sentence_mentions() {
+        let preds = [
+            pred("studies_law", "studies law"),
+            pred("is_photographer", "is a photographer"),
+            pred("walks_dog", "walks a dog"),
+            pred("has_lab_coat", "has a lab coat"),
+        ];
+        let people = [
+            PersonWords { name: "Ignatius".into(), pronoun: "he".into() },
+            PersonWords { name: "Elyse".into(), pronoun: "she".into() },
+        ];
+        let (p, who) =
+            mentioned("If Ignatius does not study law, then he is a photographer.", &preds, &people);
+        let names: Vec<&str> = p.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["studies_law", "is_photographer"]);
+        assert_eq!(who.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["Ignatius"]);
+        // A sentence in other words altogether still gets the whole vocabulary.
+        let (p, who) = mentioned("Everyone sings.", &preds, &people);
+        assert_eq!(p.len(), preds.len());
+        assert!(who.is_empty());
+    }
 }
