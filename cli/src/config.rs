@@ -260,6 +260,15 @@ pub struct CodeConfig {
 }
 
 pub fn resolve_model(raw: &ModelArgs, file: &FileModel) -> Result<ModelConfig, ConfigError> {
+    resolve_model_or(raw, file, &llm::models::table().default)
+}
+
+/// [`resolve_model`] with `default` as the local model when none is named.
+pub fn resolve_model_or(
+    raw: &ModelArgs,
+    file: &FileModel,
+    default: &str,
+) -> Result<ModelConfig, ConfigError> {
     let api_base = raw.api_base.clone().or_else(|| file.api_base.clone());
     let backend = match api_base {
         Some(base) => {
@@ -281,7 +290,7 @@ pub fn resolve_model(raw: &ModelArgs, file: &FileModel) -> Result<ModelConfig, C
                 raw.model.clone().or_else(|| file.model.clone()).unwrap_or_else(|| "gpt-4o-mini".into());
             Backend::OpenAi { api_base: base.trim_end_matches('/').to_string(), model }
         }
-        None => Backend::Local(resolve_local(raw, file)?),
+        None => Backend::Local(resolve_local(raw, file, default)?),
     };
     let local = matches!(backend, Backend::Local(_));
     if !local && raw.no_prefix_cache {
@@ -352,8 +361,8 @@ pub fn resolve_model(raw: &ModelArgs, file: &FileModel) -> Result<ModelConfig, C
     })
 }
 
-/// `--model-path FILE`, else `--local-model NAME`, else the table's default.
-fn resolve_local(raw: &ModelArgs, file: &FileModel) -> Result<LocalChoice, ConfigError> {
+/// `--model-path FILE`, else `--local-model NAME`, else `default` (a name in the table).
+fn resolve_local(raw: &ModelArgs, file: &FileModel, default: &str) -> Result<LocalChoice, ConfigError> {
     if let Some(path) = raw.model_path.clone() {
         return Ok(LocalChoice::File(path));
     }
@@ -362,7 +371,7 @@ fn resolve_local(raw: &ModelArgs, file: &FileModel) -> Result<LocalChoice, Confi
     }
     let table = llm::models::table();
     let name =
-        raw.local_model.clone().or_else(|| file.local_model.clone()).unwrap_or_else(|| table.default.clone());
+        raw.local_model.clone().or_else(|| file.local_model.clone()).unwrap_or_else(|| default.to_string());
     match table.get(&name) {
         Some(spec) => Ok(LocalChoice::Named(spec.clone())),
         None => Err(invalid(
@@ -501,7 +510,8 @@ pub fn resolve_fol(raw: &FolArgs, file: &FileConfig) -> Result<FolConfig, Config
         split_formats(raw.format.as_deref(), &["instruct", "chat", "alpaca", "parquet", "proverqa"])?;
     Ok(FolConfig {
         run: resolve_run(&raw.run, &file.run, "out/fol", 100)?,
-        model: resolve_model(&raw.model, &file.model)?,
+        // Narration has its own default local model, chosen by measurement (models.toml).
+        model: resolve_model_or(&raw.model, &file.model, &llm::models::table().narrator)?,
         depths,
         distractors: raw.distractors.or(file.fol.distractors),
         labels: raw.labels.clone().or_else(|| file.fol.labels.clone()).unwrap_or_else(|| "balanced".into()),
@@ -718,6 +728,25 @@ mod tests {
         let from_file = FileModel { local_model: Some("qwen2.5-coder-0.5b".into()), ..Default::default() };
         let cfg = resolve_model(&ModelArgs::default(), &from_file).unwrap();
         assert_eq!(cfg.usage_name(), "local:qwen2.5-coder-0.5b-instruct-q4_k_m");
+    }
+
+    #[test]
+    fn the_narrator_has_its_own_default_model_and_a_named_one_overrides_it() {
+        #[derive(clap::Parser)]
+        struct Fol {
+            #[command(flatten)]
+            args: FolArgs,
+        }
+        let fol = |argv: &[&str]| {
+            let raw = <Fol as clap::Parser>::try_parse_from(argv).unwrap().args;
+            resolve_fol(&raw, &FileConfig::default()).unwrap()
+        };
+        let t = llm::models::table();
+        assert_ne!(t.narrator, t.default, "the table's narrator default is the measured 1.5B");
+        let cfg = fol(&["fol", "--narrator", "llm"]);
+        assert_eq!(cfg.model.backend, Backend::Local(LocalChoice::Named(t.narrator_model().clone())));
+        let cfg = fol(&["fol", "--narrator", "llm", "--local-model", "smollm2-135m"]);
+        assert_eq!(cfg.model.usage_name(), "local:SmolLM2-135M-Instruct.Q4_1");
     }
 
     #[test]

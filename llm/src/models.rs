@@ -58,6 +58,8 @@ pub struct ModelTable {
     pub default: String,
     /// The small model the test suite loads.
     pub test: String,
+    /// The model `gen fol --narrator llm` uses when none is named.
+    pub narrator: String,
     pub model: Vec<ModelSpec>,
 }
 
@@ -69,6 +71,11 @@ impl ModelTable {
     /// The table's default model.
     pub fn default_model(&self) -> &ModelSpec {
         self.get(&self.default).expect("the default model is in the table (checked by a unit test)")
+    }
+
+    /// The narrator's default model.
+    pub fn narrator_model(&self) -> &ModelSpec {
+        self.get(&self.narrator).expect("the narrator model is in the table (checked by a unit test)")
     }
 
     /// The test suite's model.
@@ -109,7 +116,8 @@ impl ModelSpec {
 
     /// The command that installs this model.
     pub fn setup_command(&self) -> String {
-        if self.name == table().default {
+        let t = table();
+        if self.name == t.default || self.name == t.narrator {
             "scripts/setup".to_owned()
         } else {
             format!("scripts/setup --model {}", self.name)
@@ -220,6 +228,7 @@ mod tests {
     fn the_table_parses_and_names_its_default_and_test_models() {
         let t = table();
         assert!(t.get(&t.default).is_some() && t.get(&t.test).is_some(), "{t:?}");
+        assert!(t.get(&t.narrator).is_some(), "{t:?}");
         for name in ["smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"] {
             let m = t.get(name).unwrap();
             assert_eq!(m.sha256.len(), 64, "{name}");
