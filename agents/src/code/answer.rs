@@ -97,6 +97,21 @@ pub struct Draft {
     pub concepts: Vec<String>,
 }
 
+/// A drafted program exercise (bash): what it computes, a short name, and texts to feed
+/// it on stdin. What it prints is never the model's: the sandbox records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgramDraft {
+    /// A snake_case name for the task (for memory and logs; a program has no entry point).
+    #[serde(default)]
+    pub name: String,
+    pub idea: String,
+    /// Each a whole stdin; a list of lines or a number is read as its lines.
+    #[serde(default)]
+    pub inputs: Vec<Value>,
+    #[serde(default, deserialize_with = "strings_or_string")]
+    pub concepts: Vec<String>,
+}
+
 /// The instruction written from the code (answer → instruction).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Instruction {
@@ -209,6 +224,20 @@ pub fn draft_schema() -> Value {
             "concepts": list(4, 40),
         },
         "required": ["signature", "idea", "inputs"],
+    })
+}
+
+pub fn program_draft_schema() -> Value {
+    json!({
+        "title": "program_draft",
+        "type": "object",
+        "properties": {
+            "name": text(60),
+            "idea": text(300),
+            "inputs": {"type": "array", "items": text(400), "minItems": 5, "maxItems": 10},
+            "concepts": list(4, 40),
+        },
+        "required": ["name", "idea", "inputs"],
     })
 }
 

@@ -1,7 +1,7 @@
 //! How the pipeline runs a candidate: the [`Checker`] seam. The production checker is the
 //! bubblewrap sandbox (`sandbox` crate); tests can run trusted scripted code directly.
 
-use sandbox::cases::{CallCase, Signature, Type};
+use sandbox::cases::{CallCase, IoCase, Signature, Type};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -135,6 +135,20 @@ pub trait Checker: Send + Sync {
     }
     /// `cases` as `lang`'s test file.
     fn case_tests(&self, _lang: &str, _sig: &Signature, _cases: &[CallCase]) -> Result<String, String> {
+        Err(NO_CASES.into())
+    }
+    /// Runs the program `solution` once per stdin and reports what it printed (as JSON
+    /// strings), for a language whose exercises are programs (bash).
+    fn run_stdins(
+        &self,
+        _lang: &str,
+        _solution: &str,
+        _stdins: &[String],
+    ) -> Result<Result<CaseRun, String>, CheckError> {
+        Ok(Err(NO_CASES.into()))
+    }
+    /// Program `cases` as `lang`'s test file, or why `lang` takes no stdin cases.
+    fn io_tests(&self, _lang: &str, _cases: &[IoCase]) -> Result<String, String> {
         Err(NO_CASES.into())
     }
 }
@@ -299,19 +313,27 @@ impl Checker for SandboxChecker {
         inputs: &[Vec<Value>],
     ) -> Result<Result<CaseRun, String>, CheckError> {
         let language = self.language(lang)?;
-        match self.sandbox.run_calls(language, sig, solution, inputs) {
-            Ok(runs) => Ok(Ok(CaseRun { results: runs.results, execution: execution_from(&runs.record) })),
-            Err(sandbox::SandboxError::Cases(e)) => Ok(Err(e.to_string())),
-            Err(sandbox::SandboxError::ToolchainMissing { lang, detect }) => {
-                Err(CheckError::Toolchain { lang, reason: format!("`{detect}` failed; run scripts/setup") })
-            }
-            Err(e) => Err(CheckError::Sandbox(e.to_string())),
-        }
+        runs_of(self.sandbox.run_calls(language, sig, solution, inputs))
     }
 
     fn case_tests(&self, lang: &str, sig: &Signature, cases: &[CallCase]) -> Result<String, String> {
         let language = self.language(lang).map_err(|e| e.to_string())?;
         language.render_tests(sig, cases).map_err(|e| e.to_string())
+    }
+
+    fn run_stdins(
+        &self,
+        lang: &str,
+        solution: &str,
+        stdins: &[String],
+    ) -> Result<Result<CaseRun, String>, CheckError> {
+        let language = self.language(lang)?;
+        runs_of(self.sandbox.run_stdins(language, solution, stdins))
+    }
+
+    fn io_tests(&self, lang: &str, cases: &[IoCase]) -> Result<String, String> {
+        let language = self.language(lang).map_err(|e| e.to_string())?;
+        language.render_io_tests(cases).map_err(|e| e.to_string())
     }
 
     fn probe_tests(
@@ -337,6 +359,21 @@ impl Checker for SandboxChecker {
         }
         Ok(probed_values(&outcome.values())
             .map(|v| language.probe_tests(entry_point, &v).unwrap_or_default()))
+    }
+}
+
+/// A harness run as the checker reports it: a case that cannot be rendered is the
+/// candidate's problem, a missing toolchain or a broken sandbox is the run's.
+fn runs_of(
+    r: Result<sandbox::cases::Runs, sandbox::SandboxError>,
+) -> Result<Result<CaseRun, String>, CheckError> {
+    match r {
+        Ok(runs) => Ok(Ok(CaseRun { results: runs.results, execution: execution_from(&runs.record) })),
+        Err(sandbox::SandboxError::Cases(e)) => Ok(Err(e.to_string())),
+        Err(sandbox::SandboxError::ToolchainMissing { lang, detect }) => {
+            Err(CheckError::Toolchain { lang, reason: format!("`{detect}` failed; run scripts/setup") })
+        }
+        Err(e) => Err(CheckError::Sandbox(e.to_string())),
     }
 }
 

@@ -13,11 +13,18 @@
 //!    (one fix allowed), or the port fails at `port_mismatch`. Each port's instruction is
 //!    round-tripped too.
 //!
+//! A language whose exercises are programs (bash: its cases are `{stdin, stdout}`) drafts
+//! a program and texts to feed it (`code_draft_program`); what the reference prints
+//! becomes the expected output ([`sandbox::cases::derive_io_cases`]), and steps 3 and 4
+//! are the same. Programs are not ported.
+//!
 //! The model never writes a test or an expected value, and never decides keep or drop.
 
 use crate::code::agent::{LanguageAgent, first_line};
-use crate::code::answer::{self, Draft, Exercise, Instruction, MAX_INPUTS, SolutionAnswer, strip_fences};
-use crate::code::checker::{Checker, Execution, tail};
+use crate::code::answer::{
+    self, Draft, Exercise, Instruction, MAX_INPUTS, ProgramDraft, SolutionAnswer, strip_fences,
+};
+use crate::code::checker::{CaseRun, Checker, Execution, tail};
 use crate::code::discussion::{AskError, Caller, turn};
 use crate::code::gates;
 use crate::code::mutate::{self, MutationResult};
@@ -25,7 +32,7 @@ use crate::code::seeds::Seed;
 use crate::code::verify::Verified;
 use crate::code::{CodeError, Usage};
 use datasets::Turn;
-use sandbox::cases::{self, CallCase, Signature};
+use sandbox::cases::{self, CallCase, IoCase, Signature};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -101,7 +108,8 @@ pub(crate) struct Derived {
     pub proposer: String,
     pub seed_origin: Option<String>,
     pub signature: Option<Signature>,
-    pub cases: Vec<CallCase>,
+    /// `{args, expected}` or, for a program, `{stdin, stdout}`.
+    pub cases: Vec<Value>,
     pub samples: Vec<DerivedSample>,
     pub failures: Vec<DerivedFailure>,
     pub critiques: Vec<String>,
@@ -207,7 +215,8 @@ fn replace_word(text: &str, word: &str, by: &str) -> String {
 /// Everything the checks of one language need.
 struct Target<'a> {
     lang: &'a str,
-    sig: &'a Signature,
+    /// A program (stdin cases) rather than a function.
+    program: bool,
     declaration: String,
     rules: String,
     tests: String,
@@ -255,20 +264,137 @@ fn problem_of(exec: &Execution) -> String {
     }
 }
 
-pub(crate) async fn derive(
+/// What an exercise's tests drive, with the inputs drafted for it.
+enum Face {
+    /// A function of a neutral signature, called on argument lists.
+    Call { sig: Signature, inputs: Vec<Vec<Value>> },
+    /// A whole program (bash), fed each text on stdin.
+    Program { stdins: Vec<String> },
+}
+
+/// The cases a reference run gave.
+enum CaseSet {
+    Calls(Vec<CallCase>),
+    Io(Vec<IoCase>),
+}
+
+impl Face {
+    fn sig(&self) -> Option<&Signature> {
+        match self {
+            Face::Call { sig, .. } => Some(sig),
+            Face::Program { .. } => None,
+        }
+    }
+
+    /// Runs the reference `solution` on every input.
+    fn run(
+        &self,
+        checker: &dyn Checker,
+        lang: &str,
+        solution: &str,
+    ) -> Result<Result<CaseRun, String>, CodeError> {
+        Ok(match self {
+            Face::Call { sig, inputs } => checker.run_calls(lang, sig, solution, inputs)?,
+            Face::Program { stdins } => checker.run_stdins(lang, solution, stdins)?,
+        })
+    }
+
+    /// The cases from what the reference returned or printed.
+    fn cases(&self, results: &[Result<Value, String>]) -> Result<CaseSet, String> {
+        match self {
+            Face::Call { sig, inputs } => cases::derive_cases(sig, inputs, results).map(CaseSet::Calls),
+            Face::Program { stdins } => cases::derive_io_cases(stdins, results).map(CaseSet::Io),
+        }
+    }
+}
+
+impl CaseSet {
+    fn tests(&self, checker: &dyn Checker, lang: &str, sig: Option<&Signature>) -> Result<String, String> {
+        match (self, sig) {
+            (CaseSet::Calls(c), Some(sig)) => checker.case_tests(lang, sig, c),
+            (CaseSet::Io(c), _) => checker.io_tests(lang, c),
+            (CaseSet::Calls(_), None) => Err("call cases need a signature".into()),
+        }
+    }
+
+    fn to_json(&self) -> Vec<Value> {
+        match self {
+            CaseSet::Calls(c) => c.iter().map(|c| serde_json::to_value(c).unwrap_or_default()).collect(),
+            CaseSet::Io(c) => c.iter().map(|c| serde_json::to_value(c).unwrap_or_default()).collect(),
+        }
+    }
+
+    /// A few cases in words, for the instruction writer.
+    fn examples(&self, entry: &str) -> Vec<String> {
+        match self {
+            CaseSet::Calls(c) => example_lines(entry, c),
+            CaseSet::Io(c) => c
+                .iter()
+                .take(EXAMPLES_IN_PROMPT)
+                .map(|c| {
+                    format!(
+                        "given the input {} it prints {}",
+                        Value::from(c.stdin.as_str()),
+                        Value::from(c.stdout.as_str())
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Whether `lang`'s exercises are programs fed on stdin (bash) rather than functions.
+pub(crate) fn takes_stdin_cases(checker: &dyn Checker, lang: &str) -> bool {
+    checker.io_tests(lang, &[IoCase { stdin: String::new(), stdout: String::new() }]).is_ok()
+}
+
+/// The texts of a program draft's inputs, each once, as whole lines: a list is read as
+/// its lines and a number as its digits, and every non-empty input ends with a newline
+/// (`while read` skips a last line without one).
+pub fn program_inputs(raw: &[Value]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in raw {
+        let text = match v {
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Value::Null => continue,
+            other => other.to_string(),
+        };
+        let text = if text.is_empty() || text.ends_with('\n') { text } else { format!("{text}\n") };
+        if !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    out.truncate(MAX_INPUTS);
+    out
+}
+
+/// What the drafting step settled: the face with its inputs, the implementer's brief,
+/// the declaration (or, for a program, its contract) and the concepts.
+struct Drafted {
+    face: Face,
+    idea: String,
+    declaration: String,
+    concepts: Vec<String>,
+}
+
+/// Drafts a function (signature, idea, inputs); `None` when the draft failed (recorded in `d`).
+async fn draft_call(
     caller: &Caller<'_>,
     checker: &dyn Checker,
-    topic: DerivedTopic<'_>,
+    topic: &DerivedTopic<'_>,
+    data: Value,
     usage: &mut Usage,
-) -> Result<Derived, CodeError> {
-    let proposer = topic.proposer;
-    let lang = proposer.lang.as_str();
-    let mut d = Derived {
-        proposer: lang.to_string(),
-        seed_origin: topic.seed.map(|s| s.origin.clone()),
-        ..Derived::default()
-    };
-    let ctx = proposer.context()?;
+    d: &mut Derived,
+) -> Result<Option<Drafted>, CodeError> {
+    let lang = topic.proposer.lang.as_str();
     // The pool's first example this language can express, rotated by the item seed.
     let n = topic.examples.len().max(1);
     let start = (caller.seed as usize) % n;
@@ -282,18 +408,9 @@ pub(crate) async fn derive(
         .unwrap_or_else(|| {
             serde_json::json!({"signature": "f(x: int) -> int", "declaration": "f", "inputs": "[[1], [2]]", "task": "f"})
         });
-    let rules = checker.solution_rules(lang);
-    d.templates.extend(["system", "code_draft"]);
-    let data = serde_json::json!({
-        "lang": lang,
-        "snippet": topic.seed.map_or("", |s| s.code.as_str()),
-        "rules": rules,
-        "types": checker.type_guide(lang),
-        "example": example,
-        "reflections": ctx.reflections,
-        "faults": ctx.faults,
-        "avoid": ctx.avoid,
-    });
+    let mut data = data;
+    data["example"] = example;
+    d.templates.insert("code_draft");
     let draft = match caller.ask::<Draft, _>("code_draft", &data, answer::draft_schema(), 0, usage).await? {
         Ok((draft, raw)) => {
             d.dialogue.push(turn(lang, "draft", &raw));
@@ -302,22 +419,21 @@ pub(crate) async fn derive(
         Err(e) => {
             d.note_error(&e);
             d.fail(lang, "propose", e.stage(), e.reason());
-            return Ok(d);
+            return Ok(None);
         }
     };
-    let concepts = draft.concepts.clone();
     let sig: Signature = match Signature::parse_lenient(&draft.signature) {
         Ok(s) => s,
         Err(e) => {
             d.fail(lang, "propose", "signature", e.to_string());
-            return Ok(d);
+            return Ok(None);
         }
     };
     let declaration = match checker.declaration(lang, &sig) {
         Ok(decl) => decl,
         Err(e) => {
             d.fail(lang, "propose", "signature", e);
-            return Ok(d);
+            return Ok(None);
         }
     };
     // A pool example's function under its own name is a copy of our prompt, not an idea.
@@ -328,7 +444,7 @@ pub(crate) async fn derive(
             "prompt_copy",
             format!("`{}` is the answer form our prompt showed", sig.name),
         );
-        return Ok(d);
+        return Ok(None);
     }
     let inputs = usable_inputs(&sig, &draft.inputs);
     if inputs.len() < cases::MIN_CASES {
@@ -343,13 +459,95 @@ pub(crate) async fn derive(
                 cases::MIN_CASES
             ),
         );
-        return Ok(d);
+        return Ok(None);
     }
+    Ok(Some(Drafted {
+        face: Face::Call { sig, inputs },
+        idea: draft.idea,
+        declaration,
+        concepts: draft.concepts,
+    }))
+}
+
+/// Drafts a program (name, idea, stdin texts); `None` when the draft failed.
+async fn draft_program(
+    caller: &Caller<'_>,
+    lang: &str,
+    rules: &str,
+    data: Value,
+    usage: &mut Usage,
+    d: &mut Derived,
+) -> Result<Option<Drafted>, CodeError> {
+    d.templates.insert("code_draft_program");
+    let draft = match caller
+        .ask::<ProgramDraft, _>("code_draft_program", &data, answer::program_draft_schema(), 0, usage)
+        .await?
+    {
+        Ok((draft, raw)) => {
+            d.dialogue.push(turn(lang, "draft", &raw));
+            draft
+        }
+        Err(e) => {
+            d.note_error(&e);
+            d.fail(lang, "propose", e.stage(), e.reason());
+            return Ok(None);
+        }
+    };
+    let stdins = program_inputs(&draft.inputs);
+    if stdins.len() < cases::MIN_CASES {
+        d.fail(
+            lang,
+            "propose",
+            "cases",
+            format!("{} distinct inputs; {} are needed", stdins.len(), cases::MIN_CASES),
+        );
+        return Ok(None);
+    }
+    Ok(Some(Drafted {
+        face: Face::Program { stdins },
+        idea: draft.idea,
+        declaration: rules.to_string(),
+        concepts: draft.concepts,
+    }))
+}
+
+pub(crate) async fn derive(
+    caller: &Caller<'_>,
+    checker: &dyn Checker,
+    topic: DerivedTopic<'_>,
+    usage: &mut Usage,
+) -> Result<Derived, CodeError> {
+    let proposer = topic.proposer;
+    let lang = proposer.lang.as_str();
+    let mut d = Derived {
+        proposer: lang.to_string(),
+        seed_origin: topic.seed.map(|s| s.origin.clone()),
+        ..Derived::default()
+    };
+    let ctx = proposer.context()?;
+    let rules = checker.solution_rules(lang);
+    let program = takes_stdin_cases(checker, lang);
+    d.templates.insert("system");
+    let data = serde_json::json!({
+        "lang": lang,
+        "snippet": topic.seed.map_or("", |s| s.code.as_str()),
+        "rules": rules,
+        "types": checker.type_guide(lang),
+        "reflections": ctx.reflections,
+        "faults": ctx.faults,
+        "avoid": ctx.avoid,
+    });
+    let drafted = if program {
+        draft_program(caller, lang, &rules, data, usage, &mut d).await?
+    } else {
+        draft_call(caller, checker, &topic, data, usage, &mut d).await?
+    };
+    let Some(Drafted { face, idea, declaration, concepts }) = drafted else { return Ok(d) };
     // The solution is written against the exact declaration, in a call of its own.
     d.templates.insert("code_implement");
     let mut call_no = 1u64;
     let data = serde_json::json!({
-        "lang": lang, "idea": draft.idea, "declaration": declaration, "rules": rules,
+        "lang": lang, "idea": idea, "declaration": declaration, "rules": rules, "program": program,
         "types": checker.type_guide(lang), "snippet": topic.seed.map_or("", |s| s.code.as_str()),
     });
     let mut solution =
@@ -369,7 +567,7 @@ pub(crate) async fn derive(
     // Run the reference on the inputs; one fix when it does not compile or run at all.
     let run = loop {
         attempts += 1;
-        let run = match checker.run_calls(lang, &sig, &solution, &inputs)? {
+        let run = match face.run(checker, lang, &solution)? {
             Ok(run) => run,
             Err(e) => {
                 d.fail(lang, "propose", "cases", e);
@@ -382,7 +580,7 @@ pub(crate) async fn derive(
         }
         let problem = if run.execution.compiled {
             format!(
-                "every call failed; first: {}",
+                "every input failed; first: {}",
                 run.results.first().and_then(|r| r.clone().err()).unwrap_or_default()
             )
         } else {
@@ -406,7 +604,7 @@ pub(crate) async fn derive(
         call_no += 1;
         let data = serde_json::json!({
             "lang": lang, "declaration": declaration, "solution": solution, "problem": problem,
-            "output": tail(&run.execution.output_tail, OUTPUT_IN_PROMPT), "rules": rules,
+            "output": tail(&run.execution.output_tail, OUTPUT_IN_PROMPT), "rules": rules, "program": program,
         });
         match ask_solution(caller, "code_fix", "solution", &data, call_no, usage).await? {
             Ok((a, raw)) => {
@@ -420,7 +618,7 @@ pub(crate) async fn derive(
             }
         }
     };
-    let case_list = match cases::derive_cases(&sig, &inputs, &run.results) {
+    let case_set = match face.cases(&run.results) {
         Ok(c) => c,
         Err(e) => {
             d.failures.push(DerivedFailure {
@@ -431,14 +629,14 @@ pub(crate) async fn derive(
             return Ok(d);
         }
     };
-    let tests = match checker.case_tests(lang, &sig, &case_list) {
+    let tests = match case_set.tests(checker, lang, face.sig()) {
         Ok(t) => t,
         Err(e) => {
             d.fail(lang, "propose", "cases", e);
             return Ok(d);
         }
     };
-    let source = Target { lang, sig: &sig, declaration: declaration.clone(), rules: rules.clone(), tests };
+    let source = Target { lang, program, declaration: declaration.clone(), rules: rules.clone(), tests };
     let exec = checker.check(lang, &solution, &source.tests)?;
     if !exec.passed {
         // The harness saw these values, so only nondeterminism gets here.
@@ -475,16 +673,16 @@ pub(crate) async fn derive(
             return Ok(d);
         }
     };
-    d.signature = Some(sig.clone());
-    d.cases = case_list.clone();
+    d.signature = face.sig().cloned();
+    d.cases = case_set.to_json();
 
     // Answer → instruction.
-    let entry = checker.entry_name(lang, &sig);
+    let entry = face.sig().map(|sig| checker.entry_name(lang, sig)).unwrap_or_default();
     d.templates.insert("code_instruct");
     call_no += 1;
     let data = serde_json::json!({
         "lang": lang, "solution": solution, "declaration": declaration, "entry": entry,
-        "examples": example_lines(&entry, &case_list), "critiques": Vec::<String>::new(),
+        "examples": case_set.examples(&entry), "critiques": Vec::<String>::new(), "program": program,
     });
     let written = match caller
         .ask::<Instruction, _>("code_instruct", &data, answer::instruction_schema(), call_no, usage)
@@ -501,7 +699,12 @@ pub(crate) async fn derive(
         }
     };
     let instruction = written.instruction.trim().to_string();
-    if let Some((stage, reason)) = gates::instruction_problem(&instruction, &entry) {
+    let problem = if program {
+        gates::program_instruction_problem(&instruction)
+    } else {
+        gates::instruction_problem(&instruction, &entry)
+    };
+    if let Some((stage, reason)) = problem {
         d.failures.push(DerivedFailure {
             instruction: instruction.clone(),
             concepts: concepts.clone(),
@@ -547,23 +750,25 @@ pub(crate) async fn derive(
         }
     }
 
-    // Ports, each checked against the source's cases.
+    // Ports, each checked against the source's cases (a program is not ported: no other
+    // language takes stdin cases yet).
+    let (Face::Call { sig, .. }, CaseSet::Calls(case_list)) = (&face, &case_set) else { return Ok(d) };
     for other in &topic.others {
         let olang = other.lang.as_str();
         let (Ok(odecl), Ok(otests)) =
-            (checker.declaration(olang, &sig), checker.case_tests(olang, &sig, &case_list))
+            (checker.declaration(olang, sig), checker.case_tests(olang, sig, case_list))
         else {
             tracing::debug!(lang = olang, signature = %sig, "the language cannot express the signature; no port");
             continue;
         };
         let target = Target {
             lang: olang,
-            sig: &sig,
+            program: false,
             declaration: odecl,
             rules: checker.solution_rules(olang),
             tests: otests,
         };
-        let oinstruction = renamed(checker, lang, olang, &sig, &instruction);
+        let oinstruction = renamed(checker, lang, olang, sig, &instruction);
         let octx = other.context()?;
         d.templates.insert("code_translate");
         call_no += 1;
@@ -612,7 +817,7 @@ pub(crate) async fn derive(
             call_no += 1;
             let data = serde_json::json!({
                 "lang": olang, "declaration": target.declaration, "solution": osolution, "problem": problem,
-                "output": tail(&exec.output_tail, OUTPUT_IN_PROMPT), "rules": target.rules,
+                "output": tail(&exec.output_tail, OUTPUT_IN_PROMPT), "rules": target.rules, "program": false,
             });
             match ask_solution(caller, "code_fix", "solution", &data, call_no, usage).await? {
                 Ok((a, raw)) => {
@@ -676,7 +881,7 @@ pub(crate) async fn derive(
                         instruction: oinstruction,
                         solution: osolution,
                         tests: target.tests.clone(),
-                        entry_point: checker.entry_name(olang, &sig),
+                        entry_point: checker.entry_name(olang, sig),
                         explanation: String::new(),
                         concepts: concepts.clone(),
                     },
@@ -750,6 +955,7 @@ async fn fresh_solve(
         *call_no += 1;
         let data = serde_json::json!({
             "lang": target.lang, "instruction": instruction, "declaration": target.declaration, "rules": target.rules,
+            "program": target.program,
         });
         match ask_solution(caller, "code_solve", "solution", &data, 500 + *call_no, usage).await? {
             Ok((a, raw)) => {
@@ -766,7 +972,7 @@ async fn fresh_solve(
             }
         }
     }
-    tracing::debug!(lang = target.lang, signature = %target.sig, "no fresh solve passed");
+    tracing::debug!(lang = target.lang, "no fresh solve passed");
     Ok(Err(format!("no fresh solve from the instruction alone passed in {FRESH_TRIES} tries; last: {last}")))
 }
 

@@ -103,8 +103,15 @@ impl ChatModel for StandInModel {
                     "inputs": (0..5).map(|i| json!([i])).collect::<Vec<_>>(),
                     "concepts": [words(k, 13), words(k + 1, 13)],
                 }),
+                // A program (bash) of stdin texts.
+                Some("program_draft") => json!({
+                    "name": format!("count_{k}"),
+                    "idea": words(k, 100),
+                    "inputs": (0..5).map(|i| format!("{i}\n")).collect::<Vec<_>>(),
+                    "concepts": [words(k, 13), words(k + 1, 13)],
+                }),
                 Some("instruction") => json!({
-                    "instruction": format!("Write a function {} that {}", entry_names(&request), words(k, 180)),
+                    "instruction": format!("Write a function {} that reads its input and {}", entry_names(&request), words(k, 160)),
                     "explanation": words(k, 100),
                 }),
                 _ => fill(schema, k),
@@ -272,6 +279,25 @@ impl Checker for StandInChecker<'_> {
         language.render_tests(sig, cases).map_err(|e| e.to_string())
     }
 
+    /// Every stdin "prints" its own index.
+    fn run_stdins(
+        &self,
+        _lang: &str,
+        solution: &str,
+        stdins: &[String],
+    ) -> Result<Result<crate::code::checker::CaseRun, String>, CheckError> {
+        let execution = self.check("", solution, "")?;
+        Ok(Ok(crate::code::checker::CaseRun {
+            results: (0..stdins.len()).map(|i| Ok(json!(format!("{i}\n")))).collect(),
+            execution,
+        }))
+    }
+
+    fn io_tests(&self, lang: &str, cases: &[sandbox::cases::IoCase]) -> Result<String, String> {
+        let language = self.registry.get(lang).ok_or("unknown language")?;
+        language.render_io_tests(cases).map_err(|e| e.to_string())
+    }
+
     /// Every call "returns" its own index: tests of the real shape and size.
     fn probe_tests(
         &self,
@@ -375,6 +401,9 @@ mod tests {
         let two = play(&["python", "go"], 4, Protocol::Derived);
         assert_eq!(two.kept, 8, "the source and its port: {two:?}");
         assert_eq!(two.per_item().unwrap().calls, 6.0, "and a translation with its own fresh solve");
+        // A bash item is a program: drafted, implemented, instructed, solved afresh, not ported.
+        let bash = play(&["bash"], 3, Protocol::Derived);
+        assert_eq!((bash.kept, bash.per_item().unwrap().calls), (3, 4.0), "{bash:?}");
     }
 
     #[test]

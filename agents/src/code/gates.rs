@@ -273,6 +273,19 @@ pub fn instruction_problem(instruction: &str, entry: &str) -> Option<(&'static s
     None
 }
 
+/// Why the instruction of a program (read from stdin, printed to stdout) is not one: it
+/// must ask for something and say what the program reads.
+pub fn program_instruction_problem(instruction: &str) -> Option<(&'static str, String)> {
+    if let Some(reason) = meta_problem(instruction) {
+        return Some(("not_an_instruction", reason));
+    }
+    let lower = instruction.to_lowercase();
+    if !["input", "stdin", "reads"].iter().any(|w| lower.contains(w)) {
+        return Some(("instruction", "it does not say what the program reads from standard input".into()));
+    }
+    None
+}
+
 /// Why a text is not a request but talk about a solution or its tests, if it is not.
 pub fn meta_problem(instruction: &str) -> Option<String> {
     let lower = instruction.trim().to_lowercase();
@@ -466,5 +479,16 @@ mod tests {
         assert!(!echo.is_contaminated(
             "Write a function `top_k(xs, k)` returning the k largest numbers of xs, largest first."
         ));
+    }
+
+    #[test]
+    fn a_program_instruction_must_say_what_the_program_reads() {
+        let ok =
+            "Write a Bash script that reads numbers from standard input, one per line, and prints their sum.";
+        assert_eq!(program_instruction_problem(ok), None);
+        let silent = "Write a Bash script that prints the sum of the numbers.";
+        assert_eq!(program_instruction_problem(silent).map(|p| p.0), Some("instruction"));
+        let meta = "The solution is correct and passes the tests.";
+        assert_eq!(program_instruction_problem(meta).map(|p| p.0), Some("not_an_instruction"));
     }
 }

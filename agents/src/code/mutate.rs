@@ -57,6 +57,13 @@ const SWAPS: &[(&str, &str)] = &[
     (" // ", " * "),
     (" / ", " * "),
     (" % ", " * "),
+    // test(1)'s comparisons, in bash.
+    (" -lt ", " -le "),
+    (" -le ", " -lt "),
+    (" -gt ", " -ge "),
+    (" -ge ", " -gt "),
+    (" -eq ", " -ne "),
+    (" -ne ", " -eq "),
 ];
 
 /// Constant swaps, as whole words.

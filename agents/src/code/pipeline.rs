@@ -280,10 +280,13 @@ impl<'a> CodeGenerator<'a> {
         target: u64,
         max_attempts: u64,
     ) -> Result<Option<String>, CodeError> {
-        // A language without call cases (bash takes stdin cases) proposes by discussion.
+        // A language with neither call nor stdin cases proposes by discussion.
         let langs = &self.settings.langs;
         let proposer_lang = &langs[(local % langs.len() as u64) as usize];
-        if self.settings.protocol == Protocol::Derived && takes_call_cases(self.checker, proposer_lang) {
+        if self.settings.protocol == Protocol::Derived
+            && (takes_call_cases(self.checker, proposer_lang)
+                || derived::takes_stdin_cases(self.checker, proposer_lang))
+        {
             return self.run_derived_item(sink, index, local, target, max_attempts).await;
         }
         let langs = &self.settings.langs;
@@ -535,8 +538,7 @@ impl<'a> CodeGenerator<'a> {
         };
         let family = datasets::item_id("code-family", self.settings.seed, index);
         let signature = d.signature.as_ref().map(|s| s.to_string()).unwrap_or_default();
-        let cases: Vec<serde_json::Value> =
-            d.cases.iter().map(|c| serde_json::to_value(c).unwrap_or_default()).collect();
+        let cases = d.cases.clone();
         for sample in &d.samples {
             let id = self.sample_id(&sample.lang, index);
             if sink.contains(&id) {

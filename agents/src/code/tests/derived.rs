@@ -185,10 +185,25 @@ async fn derived_items_keep_what_execution_proves_and_drop_the_rest() {
     }
 }
 
+/// Counts the numbers above 10 on its input, one per line.
+const ABOVE_TEN_SH: &str =
+    "n=0\nwhile read -r x; do\n  if [ \"$x\" -gt 10 ]; then\n    n=$((n + 1))\n  fi\ndone\necho \"$n\"\n";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_language_of_stdin_cases_proposes_by_discussion() {
+async fn a_bash_program_gets_its_expected_output_from_running_it() {
     let Some(sandbox) = sandbox_or_skip() else { return };
-    let model = RoleModel::new();
+    let program_draft = json!({
+        "name": "count_above_ten",
+        "idea": "Prints how many of the numbers on its input, one per line, are greater than 10.",
+        // "" twice: once as given, once with its newline; "5" gains one.
+        "inputs": ["", "5", "11\n12", "1\n20\n30\n", "10\n11\n", "3\n4\n100\n", ""],
+        "concepts": ["loops", "reading input"],
+    });
+    let model = RoleModel::new()
+        .script("program_draft", &[program_draft.to_string()])
+        .script("implementation", &[solution(ABOVE_TEN_SH)])
+        .script("instruction", &[instruction("Write a Bash script that reads whole numbers from standard input, one per line, and prints how many of them are greater than 10. For an empty input it prints 0. For example, given the input \"1\\n20\\n30\\n\" it prints \"2\\n\".")])
+        .script("fresh", &[solution(ABOVE_TEN_SH)]);
     let checker = SandboxChecker::new(sandbox);
     let dir = tempfile::tempdir().unwrap();
     let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
@@ -199,7 +214,34 @@ async fn a_language_of_stdin_cases_proposes_by_discussion() {
         CodeGenerator::new(&model, &prompts, &checker, &memory, seeds, Decontaminator::default(), settings)
             .unwrap();
     let mut sink = DatasetSink::open(dir.path()).unwrap();
-    generator.run(&mut sink, &mut |s| (s.items >= 1).then(|| "one item".to_string())).await.unwrap();
+    let s = generator.run(&mut sink, &mut |s| (s.items >= 1).then(|| "one item".to_string())).await.unwrap();
+    drop(sink);
     let roles = model.roles();
-    assert!(roles.iter().any(|r| r == "propose") && !roles.iter().any(|r| r == "draft"), "{roles:?}");
+    assert!(!roles.iter().any(|r| r == "propose" || r.starts_with("translate:")), "{roles:?}");
+    let recs = records(dir.path());
+    assert_eq!(recs.len(), 1, "{s:?} {:?}", failures(dir.path()));
+    let r = &recs[0];
+    assert_eq!((r.lang.as_str(), r.signature.as_deref(), r.entry_point.as_deref()), ("bash", None, None));
+    // What the program printed, never the model's; each stdin once, the bare "5" as a line.
+    let cases: Vec<(String, String)> = r
+        .cases
+        .iter()
+        .map(|c| (c["stdin"].as_str().unwrap().to_string(), c["stdout"].as_str().unwrap().to_string()))
+        .collect();
+    let want = [
+        ("", "0\n"),
+        ("5\n", "0\n"),
+        ("11\n12\n", "2\n"),
+        ("1\n20\n30\n", "2\n"),
+        ("10\n11\n", "1\n"),
+        ("3\n4\n100\n", "1\n"),
+    ];
+    assert_eq!(cases, want.map(|(a, b)| (a.to_string(), b.to_string())).to_vec());
+    // `-gt` → `-ge` (the bash swaps), the constants shifted, `+` → `-`: every one of the 6
+    // mutants is caught.
+    assert_eq!(r.verification.mutation_score, Some(1.0), "{:?}", r.verification);
+    assert_eq!(r.verification.mutants, Some(6), "{:?}", r.verification);
+    assert_eq!(r.verification.fresh_solve_tries, Some(1));
+    let check: sandbox::Check = serde_json::from_value(serde_json::to_value(&r.check).unwrap()).unwrap();
+    assert!(checker.sandbox().replay(&check).unwrap().passed(), "the record does not replay");
 }
