@@ -1,6 +1,7 @@
 //! The chain: a goal literal expanded top-down, one rule per step, leaves become facts;
 //! then the conclusion for the requested label, and the proof DAG walked in order.
 
+use super::check::Claims;
 use super::shape::{Lit, RuleParts, Scope, Shape};
 use super::{Checks, Premise, ProofStep, Role, Skeleton, SkeletonSpec, Vocabulary};
 use crate::ast::{Formula, Term};
@@ -137,6 +138,21 @@ impl Draft {
 
     pub fn fact(&self, node: usize) -> Formula {
         self.nodes[node].lit.on(&self.subject_term())
+    }
+
+    /// What this draft claims, for [`check::prove`]: each distractor was checked as it
+    /// was added, so the label without them is not proven again.
+    pub(crate) fn claims(&self) -> Claims {
+        Claims {
+            premises: self.premises().into_iter().map(|p| p.formula).collect(),
+            rules: self.rules.iter().map(|r| r.formula.clone()).collect(),
+            distractors: self.distractors.iter().map(|p| p.formula.clone()).collect(),
+            check_core: false,
+            goal: self.fact(0),
+            withheld: self.withheld.map(|w| self.fact(w)),
+            steps: self.steps(),
+            depth: self.depth,
+        }
     }
 
     /// The context: stated facts, chain rules, distractors.

@@ -256,7 +256,7 @@ pub fn generate(
         let mut draft = chain::Draft::build(spec, vocab, &mut rng);
         distract::add(&mut draft, spec.distractors, prover, &mut rng, &mut queries)?;
         let conclusion = chain::choose_conclusion(&mut draft, spec.label, &mut rng);
-        match check::prove(&draft, &conclusion, spec.label, prover, &mut queries)? {
+        match check::prove(draft.claims(), &conclusion, spec.label, prover, &mut queries)? {
             Ok((mut checks, steps)) => {
                 checks.queries = queries;
                 checks.attempts = attempt;

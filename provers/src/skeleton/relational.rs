@@ -12,10 +12,9 @@
 //! construction; the count is kept in [`Checks::unknowns`].
 
 use super::chain::shape_parts;
+use super::check::{self, Claims, negate};
 use super::shape::{Lit, RuleParts, Scope, Shape};
-use super::{
-    Checks, MAX_DEPTH, Premise, ProofStep, Role, Skeleton, SkeletonError, SkeletonSpec, StepVerdict, query,
-};
+use super::{MAX_DEPTH, Premise, ProofStep, Role, Skeleton, SkeletonError, SkeletonSpec};
 use crate::ast::{Formula, Term};
 use crate::prover::{Label, Prover, ProverError};
 use rand::Rng;
@@ -687,7 +686,7 @@ pub fn generate(
             }
         };
         let conclusion = d.compound(spec.label, simple, &mut rng);
-        match prove(&d, &conclusion, spec.label, prover, &mut queries) {
+        match check::prove(d.claims(), &conclusion, spec.label, prover, &mut queries) {
             Ok(Ok((mut checks, steps))) => {
                 checks.queries = queries;
                 checks.attempts = attempt;
@@ -728,88 +727,20 @@ pub fn transitivity(r: &str) -> Formula {
     Formula::forall("x", Formula::forall("y", Formula::forall("z", Formula::implies(chain, rel(r, x, z)))))
 }
 
-/// `¬f`, without a double negation.
-fn negate(f: &Formula) -> Formula {
-    match f {
-        Formula::Not(a) => (**a).clone(),
-        other => Formula::not(other.clone()),
-    }
-}
-
-type Proven = Result<(Checks, Vec<ProofStep>), String>;
-
-/// Z3's checks: consistency and the label, the label without the distractors, the
-/// necessity of every chain rule (True/False) or the withheld fact's role (Uncertain),
-/// the step count, and each step.
-fn prove(
-    d: &Draft,
-    conclusion: &Formula,
-    want: Label,
-    prover: &Prover,
-    queries: &mut u32,
-) -> Result<Proven, ProverError> {
-    let premises: Vec<Formula> = d.premises().into_iter().map(|p| p.formula).collect();
-    let label = match query(queries, || prover.label(&premises, conclusion)) {
-        Ok(l) => l,
-        Err(ProverError::Inconsistent) => return Ok(Err("the premises are inconsistent".into())),
-        Err(e) => return Err(e),
-    };
-    if label != want {
-        return Ok(Err(format!("wanted {want}, Z3 proved {label}")));
-    }
-    // Entailment is monotone, so the same label without all distractors means the same
-    // label without any subset of them.
-    let distractors: Vec<&Formula> = d.distractors.iter().map(|p| &p.formula).collect();
-    let core: Vec<Formula> = premises.iter().filter(|f| !distractors.contains(f)).cloned().collect();
-    match query(queries, || prover.label(&core, conclusion)) {
-        Ok(l) if l == want => {}
-        Ok(l) => return Ok(Err(format!("the distractors change the label ({l} without them)"))),
-        Err(ProverError::Inconsistent) => return Ok(Err("the chain is inconsistent".into())),
-        Err(e) => return Err(e),
-    }
-    let mut checks = Checks { consistent: true, label: Some(label), ..Checks::default() };
-    checks.distractors = d.distractors.len() as u32;
-    match want {
-        Label::True | Label::False => {
-            let target = if want == Label::True { conclusion.clone() } else { negate(conclusion) };
-            for rule in &d.rules {
-                let without: Vec<Formula> =
-                    premises.iter().filter(|f| **f != rule.formula).cloned().collect();
-                if query(queries, || prover.entails(&without, &target))? {
-                    return Ok(Err(format!("the answer follows without chain rule {}", rule.formula)));
-                }
-                checks.rules_necessary += 1;
-            }
-        }
-        Label::Uncertain => {
-            if let Some(w) = d.withheld {
-                let mut restored = premises.clone();
-                restored.push(d.fact(w));
-                if !query(queries, || prover.entails(&restored, &d.fact(0)))? {
-                    return Ok(Err("restoring the withheld fact does not prove the goal".into()));
-                }
-                match query(queries, || prover.label(&premises, &d.fact(w))) {
-                    Ok(Label::Uncertain) => checks.withheld_open = true,
-                    Ok(_) => return Ok(Err("the context settles the withheld fact".into())),
-                    Err(ProverError::Inconsistent) => return Ok(Err("inconsistent".into())),
-                    Err(e) => return Err(e),
-                }
-            }
+impl Draft {
+    /// What this draft claims, for [`check::prove`].
+    fn claims(&self) -> Claims {
+        Claims {
+            premises: self.premises().into_iter().map(|p| p.formula).collect(),
+            rules: self.rules.iter().map(|r| r.formula.clone()).collect(),
+            distractors: self.distractors.iter().map(|p| p.formula.clone()).collect(),
+            check_core: true,
+            goal: self.fact(0),
+            withheld: self.withheld.map(|w| self.fact(w)),
+            steps: self.steps(),
+            depth: self.depth,
         }
     }
-    let mut steps = d.steps();
-    if matches!(want, Label::True | Label::False) && steps.len() != d.depth as usize {
-        return Ok(Err(format!("{} proof steps for depth {}", steps.len(), d.depth)));
-    }
-    for step in &mut steps {
-        let verdict = StepVerdict::of(query(queries, || prover.entails(&step.premises(), &step.conclusion))?);
-        step.verdict = Some(verdict);
-        if verdict != StepVerdict::Proved {
-            return Ok(Err(format!("step to {} is not entailed by its premises", step.conclusion)));
-        }
-        checks.steps_entailed += 1;
-    }
-    Ok(Ok((checks, steps)))
 }
 
 #[cfg(test)]
