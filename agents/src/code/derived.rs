@@ -43,6 +43,8 @@ const OUTPUT_IN_PROMPT: usize = 1200;
 pub const FRESH_TRIES: u32 = 2;
 /// Cases shown as examples to the instruction writer.
 const EXAMPLES_IN_PROMPT: usize = 3;
+/// The call number of a draft asked for again (after copying the prompt's example).
+const DRAFT_AGAIN: u64 = 900;
 
 /// An answer form from the rotating pool (`prompts/code_examples.toml`).
 #[derive(Debug, Clone, Deserialize)]
@@ -140,7 +142,8 @@ impl Derived {
 }
 
 /// The argument lists of `raw` that fit `sig`, each once (a bare value is the argument
-/// list of a one-parameter function), at most [`MAX_INPUTS`].
+/// list of a one-parameter function, and an object naming every parameter is one by
+/// name), at most [`MAX_INPUTS`].
 pub fn usable_inputs(sig: &Signature, raw: &[Value]) -> Vec<Vec<Value>> {
     let mut out: Vec<Vec<Value>> = Vec::new();
     for v in raw {
@@ -148,6 +151,11 @@ pub fn usable_inputs(sig: &Signature, raw: &[Value]) -> Vec<Vec<Value>> {
         let mut tries: Vec<Vec<Value>> = Vec::new();
         if let Value::Array(a) = v {
             tries.push(a.clone());
+        }
+        if let Value::Object(m) = v
+            && let Some(args) = sig.params.iter().map(|p| m.get(&p.name).cloned()).collect::<Option<Vec<_>>>()
+        {
+            tries.push(args);
         }
         if sig.params.len() == 1 {
             tries.push(vec![v.clone()]);
@@ -410,24 +418,48 @@ async fn draft_call(
         });
     let mut data = data;
     data["example"] = example;
+    data["copied"] = Value::from("");
     d.templates.insert("code_draft");
-    let draft = match caller.ask::<Draft, _>("code_draft", &data, answer::draft_schema(), 0, usage).await? {
-        Ok((draft, raw)) => {
-            d.dialogue.push(turn(lang, "draft", &raw));
-            draft
+    // A pool example's function under its own name is a copy of our prompt, not an idea:
+    // the agent is told so and drafts once more.
+    let mut call_no = 0;
+    let (draft, sig) = loop {
+        let draft = match caller
+            .ask::<Draft, _>("code_draft", &data, answer::draft_schema(), call_no, usage)
+            .await?
+        {
+            Ok((draft, raw)) => {
+                d.dialogue.push(turn(lang, "draft", &raw));
+                draft
+            }
+            Err(e) => {
+                d.note_error(&e);
+                d.fail(lang, "propose", e.stage(), e.reason());
+                return Ok(None);
+            }
+        };
+        let sig: Signature = match Signature::parse_lenient(&draft.signature) {
+            Ok(s) => s,
+            Err(e) => {
+                d.fail(lang, "propose", "signature", e.to_string());
+                return Ok(None);
+            }
+        };
+        if !topic.examples.iter().any(|e| e.signature.split('(').next() == Some(sig.name.as_str())) {
+            break (draft, sig);
         }
-        Err(e) => {
-            d.note_error(&e);
-            d.fail(lang, "propose", e.stage(), e.reason());
+        if call_no > 0 {
+            d.fail(
+                lang,
+                "propose",
+                "prompt_copy",
+                format!("`{}` is the answer form our prompt showed (twice)", sig.name),
+            );
             return Ok(None);
         }
-    };
-    let sig: Signature = match Signature::parse_lenient(&draft.signature) {
-        Ok(s) => s,
-        Err(e) => {
-            d.fail(lang, "propose", "signature", e.to_string());
-            return Ok(None);
-        }
+        d.dialogue.push(turn("pipeline", "check", &format!("`{}` copies the prompt's example", sig.name)));
+        data["copied"] = Value::from(sig.name.as_str());
+        call_no = DRAFT_AGAIN;
     };
     let declaration = match checker.declaration(lang, &sig) {
         Ok(decl) => decl,
@@ -436,16 +468,6 @@ async fn draft_call(
             return Ok(None);
         }
     };
-    // A pool example's function under its own name is a copy of our prompt, not an idea.
-    if topic.examples.iter().any(|e| e.signature.split('(').next() == Some(sig.name.as_str())) {
-        d.fail(
-            lang,
-            "propose",
-            "prompt_copy",
-            format!("`{}` is the answer form our prompt showed", sig.name),
-        );
-        return Ok(None);
-    }
     let inputs = usable_inputs(&sig, &draft.inputs);
     if inputs.len() < cases::MIN_CASES {
         d.fail(
@@ -453,10 +475,15 @@ async fn draft_call(
             "propose",
             "cases",
             format!(
-                "{} of the {} inputs fit `{sig}`; {} are needed",
+                "{} of the {} inputs fit `{sig}`; {} are needed (first: {})",
                 inputs.len(),
                 draft.inputs.len(),
-                cases::MIN_CASES
+                cases::MIN_CASES,
+                draft
+                    .inputs
+                    .first()
+                    .map(|v| v.to_string().chars().take(80).collect::<String>())
+                    .unwrap_or_default()
             ),
         );
         return Ok(None);
@@ -992,6 +1019,11 @@ mod tests {
         assert_eq!(
             usable_inputs(&one, &[json!("a"), json!(["b"])]),
             vec![vec![json!("a")], vec![json!("b")]]
+        );
+        // By name, as small models often write them.
+        assert_eq!(
+            usable_inputs(&sig, &[json!({"xs": [4], "k": 1}), json!({"xs": [4]})]),
+            vec![vec![json!([4]), json!(1)]]
         );
     }
 

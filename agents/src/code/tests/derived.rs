@@ -245,3 +245,45 @@ async fn a_bash_program_gets_its_expected_output_from_running_it() {
     let check: sandbox::Check = serde_json::from_value(serde_json::to_value(&r.check).unwrap()).unwrap();
     assert!(checker.sandbox().replay(&check).unwrap().passed(), "the record does not replay");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_that_copies_the_prompts_example_is_asked_for_once_more() {
+    let Some(sandbox) = sandbox_or_skip() else { return };
+    let clamp_all = "clamp_all(xs: list[int], lo: int, hi: int) -> list[int]";
+    let model = RoleModel::new()
+        .script(
+            "draft",
+            &[
+                // item 0: the pool's own function, then one of its own: kept.
+                draft(clamp_all, json!([[[5, -2, 9], 0, 6], [[], 1, 2], [[3], 3, 3], [[-7, 7], -1, 1], [[0, 10, 20], 5, 15]])),
+                draft("clamp_sum(xs: list[int], cap: int) -> int", json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 2], [[-3, 8], 5], [[7], 7]])),
+                // item 1: the pool's function twice: dropped at `prompt_copy`.
+                draft("is_leap(year: int) -> bool", json!([[2000], [1900], [2024], [2023], [4]])),
+                draft("is_leap(year: int) -> bool", json!([[2000], [1900], [2024], [2023], [4]])),
+            ],
+        )
+        .script("implementation", &[solution(CLAMP_PY)])
+        .script("instruction", &[instruction("Write a function `clamp_sum` that takes a list of integers xs and an integer cap and returns the sum of the numbers after lowering each one above cap to cap. An empty list gives 0. For example, clamp_sum([1, 5, 9], 4) returns 9.")])
+        .script("fresh", &[solution(CLAMP_PY)]);
+    let checker = SandboxChecker::new(sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
+    let prompts = Prompts::embedded().unwrap();
+    let settings = CodeSettings::new(langs(&["python"]), 5);
+    let seeds = SeedBank::built_in(&settings.langs);
+    let mut generator =
+        CodeGenerator::new(&model, &prompts, &checker, &memory, seeds, Decontaminator::default(), settings)
+            .unwrap();
+    let mut sink = DatasetSink::open(dir.path()).unwrap();
+    let s = generator.run(&mut sink, &mut |s| (s.items >= 2).then(|| "two items".to_string())).await.unwrap();
+    drop(sink);
+    let kept: Vec<String> = records(dir.path()).iter().filter_map(|r| r.entry_point.clone()).collect();
+    assert_eq!(kept, vec!["clamp_sum".to_string()], "{s:?}");
+    let drafts = model.prompts_of("draft");
+    assert_eq!(drafts.len(), 4);
+    assert!(
+        drafts[1].contains("Your last answer was `clamp_all`") && !drafts[0].contains("Your last answer")
+    );
+    let stages: Vec<String> = failures(dir.path()).iter().map(|f| f.stage.clone()).collect();
+    assert_eq!(stages, vec!["prompt_copy".to_string()]);
+}
