@@ -53,3 +53,18 @@ fn timeout_applies_to_the_local_model() {
     let (code, _, stderr) = chat(&["--timeout", "60", "--max-tokens", "4", "Say hi."]);
     assert_eq!(code, Some(0), "{stderr}");
 }
+
+/// Every schema `gen code` sends becomes a grammar llama.cpp takes (a program draft's
+/// once did not, and every bash item of a real run failed on it).
+#[test]
+fn every_code_schema_is_a_grammar_the_local_model_takes() {
+    if !installed() {
+        return;
+    }
+    let spec = llm::models::table().test_model();
+    let options = llm::local::LocalOptions { threads: Some(1), ..Default::default() };
+    let model = llm::local::LocalModel::load_named(spec, options).unwrap();
+    for schema in agents::code::answer::all_schemas() {
+        assert!(model.constrains(&schema).unwrap(), "decoded without a grammar: {}", schema["title"]);
+    }
+}

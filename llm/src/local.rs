@@ -246,6 +246,13 @@ impl LocalModel {
         ])
     }
 
+    /// Whether a request carrying `schema` is decoded under a grammar (`Ok(false)`: our
+    /// converter cannot express it, so the answer is only validated at the end), or the
+    /// error llama.cpp gives for the grammar.
+    pub fn constrains(&self, schema: &serde_json::Value) -> Result<bool, LlmError> {
+        self.grammar(schema).map(|g| g.is_some())
+    }
+
     /// The grammar sampler for a schema-carrying request. A schema our converter cannot
     /// express is decoded freely and only validated at the end.
     fn grammar(&self, schema: &serde_json::Value) -> Result<Option<LlamaSampler>, LlmError> {

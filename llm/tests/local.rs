@@ -102,6 +102,29 @@ async fn schema_constrained_answer_parses_and_validates() {
     assert!(answer["landmarks"].as_array().unwrap().len() <= 3, "{answer}");
 }
 
+/// llama.cpp copies a repeated group once per repetition: long bounded strings inside a
+/// bounded array (a program draft's stdin texts) once made a grammar it refused.
+#[tokio::test]
+async fn bounded_strings_in_a_bounded_array_are_a_grammar_llama_cpp_accepts() {
+    let Some(model) = model() else { return };
+    let _serial = exclusive().await;
+    let schema = json!({
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "maxLength": 60},
+            "inputs": {"type": "array", "items": {"type": "string", "maxLength": 400}, "minItems": 5, "maxItems": 10},
+        },
+        "required": ["name", "inputs"]
+    });
+    let mut request = ask("Give five short texts as JSON.", 200);
+    request.json_schema = Some(schema);
+    match model.chat(request).await {
+        Ok(_) => {}
+        Err(LlmError::InvalidResponse(_)) => {} // cut short by max_tokens: the grammar was used
+        Err(e) => panic!("{e}"),
+    }
+}
+
 #[tokio::test]
 async fn an_answer_cut_short_by_max_tokens_is_reported_invalid() {
     let Some(model) = model() else { return };

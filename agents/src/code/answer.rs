@@ -241,6 +241,23 @@ pub fn program_draft_schema() -> Value {
     })
 }
 
+/// Every schema the code pipeline sends, for checks that a backend's grammar takes them.
+pub fn all_schemas() -> Vec<Value> {
+    let mut all = vec![
+        exercise_schema(),
+        port_schema(),
+        description_schema(),
+        draft_schema(),
+        program_draft_schema(),
+        instruction_schema(),
+        summary_schema(),
+        reflection_schema(),
+        judge_schema(),
+    ];
+    all.extend(["solution", "translation", "implementation"].map(solution_schema));
+    all
+}
+
 pub fn instruction_schema() -> Value {
     json!({
         "title": "instruction",

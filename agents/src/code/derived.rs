@@ -160,10 +160,18 @@ pub fn usable_inputs(sig: &Signature, raw: &[Value]) -> Vec<Vec<Value>> {
         if sig.params.len() == 1 {
             tries.push(vec![v.clone()]);
         }
-        if let Some(args) = tries.iter().find_map(|a| sig.conform_args(a).ok())
-            && !out.contains(&args)
-        {
-            out.push(args);
+        if let Some(args) = tries.iter().find_map(|a| sig.conform_args(a).ok()) {
+            if !out.contains(&args) {
+                out.push(args);
+            }
+        } else if let (Value::Array(items), 1) = (v, sig.params.len()) {
+            // Several arguments of a one-parameter function in one list: `[1, 2, 3]` for
+            // `f(n: int)` is three inputs.
+            for args in items.iter().filter_map(|i| sig.conform_args(std::slice::from_ref(i)).ok()) {
+                if !out.contains(&args) {
+                    out.push(args);
+                }
+            }
         }
     }
     out.truncate(MAX_INPUTS);
@@ -459,6 +467,11 @@ async fn draft_call(
         }
         d.dialogue.push(turn("pipeline", "check", &format!("`{}` copies the prompt's example", sig.name)));
         data["copied"] = Value::from(sig.name.as_str());
+        // This time the form alone, with nothing to copy.
+        data["example"] = serde_json::json!({
+            "signature": "<name>(<param>: <type>, ...) -> <type>", "declaration": "",
+            "inputs": "[[<arguments>], [<arguments>], ...]", "task": "<exactly what it returns>",
+        });
         call_no = DRAFT_AGAIN;
     };
     let declaration = match checker.declaration(lang, &sig) {
@@ -1019,6 +1032,12 @@ mod tests {
         assert_eq!(
             usable_inputs(&one, &[json!("a"), json!(["b"])]),
             vec![vec![json!("a")], vec![json!("b")]]
+        );
+        // Several arguments of a one-parameter function in one list.
+        let n: Signature = "h(n: int) -> int".parse().unwrap();
+        assert_eq!(
+            usable_inputs(&n, &[json!([1, 2, 3]), json!([2])]),
+            vec![vec![json!(1)], vec![json!(2)], vec![json!(3)]]
         );
         // By name, as small models often write them.
         assert_eq!(

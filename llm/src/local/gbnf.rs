@@ -177,6 +177,10 @@ impl Converter<'_> {
             None => "value".to_owned(),
             Some(items) => self.visit(items, &format!("{path}[]"))?,
         };
+        // llama.cpp copies a repeated group once per repetition, so an inline item with a
+        // repetition of its own (a bounded string) would be expanded many times over
+        // (and a long one is refused): the item gets a rule of its own.
+        let item = if item.contains(' ') { self.name_rule(item) } else { item };
         let min = object.get("minItems").and_then(Value::as_u64).unwrap_or(0);
         let max = object.get("maxItems").and_then(Value::as_u64);
         if max.is_some_and(|max| max < min) {

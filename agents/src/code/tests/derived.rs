@@ -284,6 +284,12 @@ async fn a_draft_that_copies_the_prompts_example_is_asked_for_once_more() {
     assert!(
         drafts[1].contains("Your last answer was `clamp_all`") && !drafts[0].contains("Your last answer")
     );
+    // The second time the prompt shows the form alone, with no function to copy.
+    assert!(
+        drafts[1].contains("<name>(<param>: <type>") && !drafts[1].contains("clamp_all(xs"),
+        "{}",
+        drafts[1]
+    );
     let stages: Vec<String> = failures(dir.path()).iter().map(|f| f.stage.clone()).collect();
     assert_eq!(stages, vec!["prompt_copy".to_string()]);
 }
