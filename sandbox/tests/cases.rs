@@ -183,3 +183,36 @@ fn program_cases_round_trip_through_stdin() {
         assert!(!sb.check(lang, &lang.stub, &tests).unwrap().passed());
     }
 }
+
+/// What small models leave out of a solution (Go's `package` line or the wrong one, a
+/// JavaScript or TypeScript export) is put back by the language's repairs: the bare
+/// solution fails its rendered tests in the real sandbox, the repaired one passes, and a
+/// complete solution is left as it is.
+#[test]
+fn repairs_put_back_what_a_solution_left_out() {
+    let reg = Registry::builtin();
+    let sb = common::sandbox(20_000);
+    let sig: Signature = "add_up(a: int, b: int) -> int".parse().unwrap();
+    let cases = vec![
+        CallCase { args: vec![1.into(), 2.into()], expected: 3.into() },
+        CallCase { args: vec![0.into(), 0.into()], expected: 0.into() },
+    ];
+    let bare = [
+        ("go", "func AddUp(a int, b int) int {\n\treturn a + b\n}\n"),
+        ("go", "package main\n\nfunc AddUp(a int, b int) int {\n\treturn a + b\n}\n"),
+        ("javascript", "function addUp(a, b) {\n  return a + b;\n}\n"),
+        ("typescript", "function addUp(a: number, b: number): number {\n  return a + b;\n}\n"),
+    ];
+    for (name, solution) in bare {
+        let lang = reg.get(name).unwrap();
+        if !installed(lang) {
+            continue;
+        }
+        let tests = lang.render_tests(&sig, &cases).unwrap();
+        assert!(!sb.check(lang, solution, &tests).unwrap().passed(), "{name} passes unrepaired:\n{solution}");
+        let repaired = lang.repair(Some(&sig), solution);
+        let rec = sb.check(lang, &repaired, &tests).unwrap();
+        assert!(rec.passed(), "{name}:\n{repaired}\n{}\n{}", rec.stdout_tail, rec.stderr_tail);
+        assert_eq!(lang.repair(Some(&sig), &repaired), repaired, "{name}: a repaired solution is left alone");
+    }
+}

@@ -151,6 +151,11 @@ pub trait Checker: Send + Sync {
     fn io_tests(&self, _lang: &str, _cases: &[IoCase]) -> Result<String, String> {
         Err(NO_CASES.into())
     }
+    /// `solution` with `lang`'s mechanical repairs applied (a missing `package` line or
+    /// export), for the function `sig` or a program.
+    fn repair(&self, _lang: &str, _sig: Option<&Signature>, solution: &str) -> String {
+        solution.to_string()
+    }
 }
 
 /// Fewest distinct returned values that make probed tests worth keeping: one value only
@@ -334,6 +339,10 @@ impl Checker for SandboxChecker {
     fn io_tests(&self, lang: &str, cases: &[IoCase]) -> Result<String, String> {
         let language = self.language(lang).map_err(|e| e.to_string())?;
         language.render_io_tests(cases).map_err(|e| e.to_string())
+    }
+
+    fn repair(&self, lang: &str, sig: Option<&Signature>, solution: &str) -> String {
+        self.language(lang).map_or_else(|_| solution.to_string(), |l| l.repair(sig, solution))
     }
 
     fn probe_tests(

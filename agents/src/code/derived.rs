@@ -231,8 +231,8 @@ fn replace_word(text: &str, word: &str, by: &str) -> String {
 /// Everything the checks of one language need.
 struct Target<'a> {
     lang: &'a str,
-    /// A program (stdin cases) rather than a function.
-    program: bool,
+    /// The function's signature; `None` for a program (stdin cases).
+    sig: Option<&'a Signature>,
     declaration: String,
     rules: String,
     tests: String,
@@ -594,7 +594,7 @@ pub(crate) async fn derive(
         match ask_solution(caller, "code_implement", "implementation", &data, call_no, usage).await? {
             Ok((a, raw)) => {
                 d.dialogue.push(turn(lang, "implement", &raw));
-                a.solution
+                checker.repair(lang, face.sig(), &a.solution)
             }
             Err(e) => {
                 d.note_error(&e);
@@ -649,7 +649,7 @@ pub(crate) async fn derive(
         match ask_solution(caller, "code_fix", "solution", &data, call_no, usage).await? {
             Ok((a, raw)) => {
                 d.dialogue.push(turn(lang, "fix", &raw));
-                solution = a.solution;
+                solution = checker.repair(lang, face.sig(), &a.solution);
             }
             Err(e) => {
                 d.note_error(&e);
@@ -676,7 +676,8 @@ pub(crate) async fn derive(
             return Ok(d);
         }
     };
-    let source = Target { lang, program, declaration: declaration.clone(), rules: rules.clone(), tests };
+    let source =
+        Target { lang, sig: face.sig(), declaration: declaration.clone(), rules: rules.clone(), tests };
     let exec = checker.check(lang, &solution, &source.tests)?;
     if !exec.passed {
         // The harness saw these values, so only nondeterminism gets here.
@@ -803,7 +804,7 @@ pub(crate) async fn derive(
         };
         let target = Target {
             lang: olang,
-            program: false,
+            sig: Some(sig),
             declaration: odecl,
             rules: checker.solution_rules(olang),
             tests: otests,
@@ -822,7 +823,7 @@ pub(crate) async fn derive(
             match ask_solution(caller, "code_translate", "translation", &data, call_no, usage).await? {
                 Ok((a, raw)) => {
                     odialogue.push(turn(olang, "port", &raw));
-                    (a.solution, a.critique)
+                    (checker.repair(olang, Some(sig), &a.solution), a.critique)
                 }
                 Err(e) => {
                     d.note_error(&e);
@@ -862,7 +863,7 @@ pub(crate) async fn derive(
             match ask_solution(caller, "code_fix", "solution", &data, call_no, usage).await? {
                 Ok((a, raw)) => {
                     odialogue.push(turn(olang, "fix", &raw));
-                    osolution = a.solution;
+                    osolution = checker.repair(olang, Some(sig), &a.solution);
                 }
                 Err(e) => {
                     d.note_error(&e);
@@ -995,12 +996,13 @@ async fn fresh_solve(
         *call_no += 1;
         let data = serde_json::json!({
             "lang": target.lang, "instruction": instruction, "declaration": target.declaration, "rules": target.rules,
-            "program": target.program,
+            "program": target.sig.is_none(),
         });
         match ask_solution(caller, "code_solve", "solution", &data, 500 + *call_no, usage).await? {
             Ok((a, raw)) => {
                 dialogue.push(turn(target.lang, "fresh_solve", &raw));
-                let exec = checker.check(target.lang, &a.solution, &target.tests)?;
+                let solution = checker.repair(target.lang, target.sig, &a.solution);
+                let exec = checker.check(target.lang, &solution, &target.tests)?;
                 if exec.passed {
                     return Ok(Ok(tries));
                 }

@@ -9,7 +9,7 @@
 mod render;
 mod types;
 
-pub use render::{CaseSpec, Escape, Io, Naming, quote, spell_name};
+pub use render::{CaseSpec, Escape, Io, Naming, Repair, quote, spell_name};
 pub use types::{Param, Signature, Type, near};
 
 use serde::{Deserialize, Serialize};

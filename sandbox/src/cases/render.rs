@@ -96,6 +96,10 @@ pub struct CaseSpec {
     /// How a solution file must look, for prompts (the tests are ours, not the model's).
     #[serde(default)]
     pub rules: String,
+    /// Mechanical repairs of a solution before it runs, for what small models leave out
+    /// (Go's `package` line, a JavaScript export).
+    #[serde(default)]
+    pub repairs: Vec<Repair>,
     /// The declaration shown to the model (`def @name@(@params@) -> @ret@:`).
     #[serde(default)]
     pub signature: String,
@@ -346,6 +350,34 @@ impl Language {
         spell_name(self.cases.as_ref().map_or(Naming::Snake, |c| c.naming), &sig.name)
     }
 
+    /// `solution` with the language's [`Repair`]s applied (`sig` names the entry point
+    /// of a function; a repair that needs it is skipped for a program).
+    pub fn repair(&self, sig: Option<&Signature>, solution: &str) -> String {
+        let Some(spec) = &self.cases else { return solution.to_string() };
+        let name = sig.map(|s| self.entry_name(s));
+        let mut out = solution.to_string();
+        for r in &spec.repairs {
+            let fields = [&r.unless, &r.prepend, &r.append, &r.find, &r.replace];
+            let needs_name = fields.iter().any(|f| f.contains("@name@"));
+            let Some(filled) = (match &name {
+                Some(n) => Some(fields.map(|f| f.replace("@name@", n))),
+                None if !needs_name => Some(fields.map(|f| f.clone())),
+                None => None,
+            }) else {
+                continue;
+            };
+            let [unless, prepend, append, find, replace] = filled;
+            if out.contains(&unless) {
+                continue;
+            }
+            if !find.is_empty() {
+                out = out.replacen(&find, &replace, 1);
+            }
+            out = format!("{prepend}{out}{append}");
+        }
+        out
+    }
+
     /// A parameter's name in this language (`max_len` → `maxLen` in Go and Java).
     pub fn param_name(&self, snake: &str) -> String {
         let naming = self.cases.as_ref().map_or(Naming::Snake, |c| c.param_naming.unwrap_or(c.naming));
@@ -484,6 +516,22 @@ impl Language {
         }
         Ok(fill_cases(&spec.with_prelude(&spec.harness), &lines, &[]))
     }
+}
+
+/// A mechanical repair: when `unless` does not occur in a solution, its first `find` is
+/// replaced by `replace` and `prepend`/`append` are added. `@name@` is the entry point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repair {
+    pub unless: String,
+    #[serde(default)]
+    pub prepend: String,
+    #[serde(default)]
+    pub append: String,
+    #[serde(default)]
+    pub find: String,
+    #[serde(default)]
+    pub replace: String,
 }
 
 /// A float as a literal every registered language reads as the same double.
