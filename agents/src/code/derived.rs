@@ -426,7 +426,9 @@ async fn draft_call(
         });
     let mut data = data;
     data["example"] = example;
-    data["copied"] = Value::from("");
+    for key in ["copied", "bad_signature", "signature_error"] {
+        data[key] = Value::from("");
+    }
     d.templates.insert("code_draft");
     // A pool example's function under its own name is a copy of our prompt, not an idea:
     // the agent is told so and drafts once more.
@@ -446,32 +448,35 @@ async fn draft_call(
                 return Ok(None);
             }
         };
-        let sig: Signature = match Signature::parse_lenient(&draft.signature) {
-            Ok(s) => s,
+        // A signature outside the notation, or the pool example's function: the agent
+        // is told which and drafts once more.
+        let (stage, reason) = match Signature::parse_lenient(&draft.signature) {
             Err(e) => {
-                d.fail(lang, "propose", "signature", e.to_string());
-                return Ok(None);
+                data["bad_signature"] = Value::from(draft.signature.as_str());
+                data["signature_error"] = Value::from(e.to_string());
+                ("signature", e.to_string())
             }
+            Ok(sig)
+                if topic
+                    .examples
+                    .iter()
+                    .any(|e| e.signature.split('(').next() == Some(sig.name.as_str())) =>
+            {
+                data["copied"] = Value::from(sig.name.as_str());
+                // This time the form alone, with nothing to copy.
+                data["example"] = serde_json::json!({
+                    "signature": "<name>(<param>: <type>, ...) -> <type>", "declaration": "",
+                    "inputs": "[[<arguments>], [<arguments>], ...]", "task": "<exactly what it returns>",
+                });
+                ("prompt_copy", format!("`{}` is the answer form our prompt showed", sig.name))
+            }
+            Ok(sig) => break (draft, sig),
         };
-        if !topic.examples.iter().any(|e| e.signature.split('(').next() == Some(sig.name.as_str())) {
-            break (draft, sig);
-        }
         if call_no > 0 {
-            d.fail(
-                lang,
-                "propose",
-                "prompt_copy",
-                format!("`{}` is the answer form our prompt showed (twice)", sig.name),
-            );
+            d.fail(lang, "propose", stage, format!("{reason} (in both drafts)"));
             return Ok(None);
         }
-        d.dialogue.push(turn("pipeline", "check", &format!("`{}` copies the prompt's example", sig.name)));
-        data["copied"] = Value::from(sig.name.as_str());
-        // This time the form alone, with nothing to copy.
-        data["example"] = serde_json::json!({
-            "signature": "<name>(<param>: <type>, ...) -> <type>", "declaration": "",
-            "inputs": "[[<arguments>], [<arguments>], ...]", "task": "<exactly what it returns>",
-        });
+        d.dialogue.push(turn("pipeline", "check", &reason));
         call_no = DRAFT_AGAIN;
     };
     let declaration = match checker.declaration(lang, &sig) {

@@ -247,7 +247,7 @@ async fn a_bash_program_gets_its_expected_output_from_running_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_draft_that_copies_the_prompts_example_is_asked_for_once_more() {
+async fn a_draft_that_copies_the_prompts_example_or_misses_the_notation_is_asked_for_once_more() {
     let Some(sandbox) = sandbox_or_skip() else { return };
     let clamp_all = "clamp_all(xs: list[int], lo: int, hi: int) -> list[int]";
     let model = RoleModel::new()
@@ -260,11 +260,17 @@ async fn a_draft_that_copies_the_prompts_example_is_asked_for_once_more() {
                 // item 1: the pool's function twice: dropped at `prompt_copy`.
                 draft("is_leap(year: int) -> bool", json!([[2000], [1900], [2024], [2023], [4]])),
                 draft("is_leap(year: int) -> bool", json!([[2000], [1900], [2024], [2023], [4]])),
+                // item 2: a bare name, then the notation: kept.
+                draft("count_above", json!([])),
+                draft("count_above(xs: list[int], t: int) -> int", json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 1], [[-3, 8], -5], [[7, 8, 9], 6]])),
             ],
         )
-        .script("implementation", &[solution(CLAMP_PY)])
-        .script("instruction", &[instruction("Write a function `clamp_sum` that takes a list of integers xs and an integer cap and returns the sum of the numbers after lowering each one above cap to cap. An empty list gives 0. For example, clamp_sum([1, 5, 9], 4) returns 9.")])
-        .script("fresh", &[solution(CLAMP_PY)]);
+        .script("implementation", &[solution(CLAMP_PY), solution(ABOVE_PY)])
+        .script("instruction", &[
+            instruction("Write a function `clamp_sum` that takes a list of integers xs and an integer cap and returns the sum of the numbers after lowering each one above cap to cap. An empty list gives 0. For example, clamp_sum([1, 5, 9], 4) returns 9."),
+            instruction("Write a function `count_above` that takes a list of integers xs and an integer t and returns how many numbers in xs are greater than t. For example, count_above([1, 5, 9], 4) returns 2."),
+        ])
+        .script("fresh", &[solution(CLAMP_PY), solution(ABOVE_PY)]);
     let checker = SandboxChecker::new(sandbox);
     let dir = tempfile::tempdir().unwrap();
     let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
@@ -275,12 +281,18 @@ async fn a_draft_that_copies_the_prompts_example_is_asked_for_once_more() {
         CodeGenerator::new(&model, &prompts, &checker, &memory, seeds, Decontaminator::default(), settings)
             .unwrap();
     let mut sink = DatasetSink::open(dir.path()).unwrap();
-    let s = generator.run(&mut sink, &mut |s| (s.items >= 2).then(|| "two items".to_string())).await.unwrap();
+    let s =
+        generator.run(&mut sink, &mut |s| (s.items >= 3).then(|| "three items".to_string())).await.unwrap();
     drop(sink);
     let kept: Vec<String> = records(dir.path()).iter().filter_map(|r| r.entry_point.clone()).collect();
-    assert_eq!(kept, vec!["clamp_sum".to_string()], "{s:?}");
+    assert_eq!(kept, vec!["clamp_sum".to_string(), "count_above".to_string()], "{s:?}");
     let drafts = model.prompts_of("draft");
-    assert_eq!(drafts.len(), 4);
+    assert_eq!(drafts.len(), 6);
+    assert!(
+        drafts[5].contains("Your last signature, `count_above`, is not in the neutral notation"),
+        "{}",
+        drafts[5]
+    );
     assert!(
         drafts[1].contains("Your last answer was `clamp_all`") && !drafts[0].contains("Your last answer")
     );
