@@ -188,9 +188,9 @@ pub fn render(summary: &Summary, run: &RunInfo) -> String {
          necessity of every step of the reasoning chain, that the distractors change nothing, and \
          (for model-written sentences) that each sentence means its formula."
     } else if is_code {
-        "Code instructions with solutions and tests, written by one agent per language in \
-         discussion. Every sample was kept only after its solution compiled and its tests passed \
-         in a sandbox (no network, resource limits)."
+        "Code instructions with solutions and tests, written by one agent per language. Every \
+         sample was kept only after its solution compiled and its tests passed in a sandbox (no \
+         network, resource limits)."
     } else {
         "Records written by `gen`."
     };
