@@ -75,6 +75,8 @@ pub(crate) struct DerivedTopic<'a> {
     pub examples: &'a [PromptExample],
     /// Versions whose cases reject a smaller share of mutants fail at `mutation`.
     pub min_mutation_score: f64,
+    /// The proposer's exercises are programs fed on stdin ([`takes_stdin_cases`]).
+    pub program: bool,
 }
 
 /// A version that passed everything the protocol checks.
@@ -132,6 +134,21 @@ impl Derived {
             concepts: Vec::new(),
             limit: None,
         });
+    }
+
+    /// A proposer's answer with its turn recorded, or `None` with the failure recorded.
+    fn answered<T>(&mut self, lang: &str, kind: &str, answer: Result<(T, String), AskError>) -> Option<T> {
+        match answer {
+            Ok((a, raw)) => {
+                self.dialogue.push(turn(lang, kind, &raw));
+                Some(a)
+            }
+            Err(e) => {
+                self.note_error(&e);
+                self.fail(lang, "propose", e.stage(), e.reason());
+                None
+            }
+        }
     }
 
     fn note_error(&mut self, e: &AskError) {
@@ -434,20 +451,9 @@ async fn draft_call(
     // the agent is told so and drafts once more.
     let mut call_no = 0;
     let (draft, sig) = loop {
-        let draft = match caller
-            .ask::<Draft, _>("code_draft", &data, answer::draft_schema(), call_no, usage)
-            .await?
-        {
-            Ok((draft, raw)) => {
-                d.dialogue.push(turn(lang, "draft", &raw));
-                draft
-            }
-            Err(e) => {
-                d.note_error(&e);
-                d.fail(lang, "propose", e.stage(), e.reason());
-                return Ok(None);
-            }
-        };
+        let answer =
+            caller.ask::<Draft, _>("code_draft", &data, answer::draft_schema(), call_no, usage).await?;
+        let Some(draft) = d.answered(lang, "draft", answer) else { return Ok(None) };
         // A signature outside the notation, or the pool example's function: the agent
         // is told which and drafts once more.
         let (stage, reason) = match Signature::parse_lenient(&draft.signature) {
@@ -524,20 +530,10 @@ async fn draft_program(
     d: &mut Derived,
 ) -> Result<Option<Drafted>, CodeError> {
     d.templates.insert("code_draft_program");
-    let draft = match caller
+    let answer = caller
         .ask::<ProgramDraft, _>("code_draft_program", &data, answer::program_draft_schema(), 0, usage)
-        .await?
-    {
-        Ok((draft, raw)) => {
-            d.dialogue.push(turn(lang, "draft", &raw));
-            draft
-        }
-        Err(e) => {
-            d.note_error(&e);
-            d.fail(lang, "propose", e.stage(), e.reason());
-            return Ok(None);
-        }
-    };
+        .await?;
+    let Some(draft) = d.answered(lang, "draft", answer) else { return Ok(None) };
     let stdins = program_inputs(&draft.inputs);
     if stdins.len() < cases::MIN_CASES {
         d.fail(
@@ -571,7 +567,7 @@ pub(crate) async fn derive(
     };
     let ctx = proposer.context()?;
     let rules = checker.solution_rules(lang);
-    let program = takes_stdin_cases(checker, lang);
+    let program = topic.program;
     d.templates.insert("system");
     let data = serde_json::json!({
         "lang": lang,
@@ -595,18 +591,9 @@ pub(crate) async fn derive(
         "lang": lang, "idea": idea, "declaration": declaration, "rules": rules, "program": program,
         "types": checker.type_guide(lang), "snippet": topic.seed.map_or("", |s| s.code.as_str()),
     });
-    let mut solution =
-        match ask_solution(caller, "code_implement", "implementation", &data, call_no, usage).await? {
-            Ok((a, raw)) => {
-                d.dialogue.push(turn(lang, "implement", &raw));
-                checker.repair(lang, face.sig(), &a.solution)
-            }
-            Err(e) => {
-                d.note_error(&e);
-                d.fail(lang, "propose", e.stage(), e.reason());
-                return Ok(d);
-            }
-        };
+    let answer = ask_solution(caller, "code_implement", "implementation", &data, call_no, usage).await?;
+    let Some(first) = d.answered(lang, "implement", answer) else { return Ok(d) };
+    let mut solution = checker.repair(lang, face.sig(), &first.solution);
     let mut attempts = 0u32;
     let mut faults = Vec::new();
     // Run the reference on the inputs; one fix when it does not compile or run at all.
@@ -730,20 +717,10 @@ pub(crate) async fn derive(
         "lang": lang, "solution": solution, "declaration": declaration, "entry": entry,
         "examples": case_set.examples(&entry), "critiques": Vec::<String>::new(), "program": program,
     });
-    let written = match caller
+    let answer = caller
         .ask::<Instruction, _>("code_instruct", &data, answer::instruction_schema(), call_no, usage)
-        .await?
-    {
-        Ok((i, raw)) => {
-            d.dialogue.push(turn(lang, "instruct", &raw));
-            i
-        }
-        Err(e) => {
-            d.note_error(&e);
-            d.fail(lang, "propose", e.stage(), e.reason());
-            return Ok(d);
-        }
-    };
+        .await?;
+    let Some(written) = d.answered(lang, "instruct", answer) else { return Ok(d) };
     let instruction = written.instruction.trim().to_string();
     let problem = if program {
         gates::program_instruction_problem(&instruction)

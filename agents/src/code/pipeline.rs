@@ -283,11 +283,11 @@ impl<'a> CodeGenerator<'a> {
         // A language with neither call nor stdin cases proposes by discussion.
         let langs = &self.settings.langs;
         let proposer_lang = &langs[(local % langs.len() as u64) as usize];
-        if self.settings.protocol == Protocol::Derived
-            && (takes_call_cases(self.checker, proposer_lang)
-                || derived::takes_stdin_cases(self.checker, proposer_lang))
-        {
-            return self.run_derived_item(sink, index, local, target, max_attempts).await;
+        if self.settings.protocol == Protocol::Derived {
+            let program = derived::takes_stdin_cases(self.checker, proposer_lang);
+            if program || takes_call_cases(self.checker, proposer_lang) {
+                return self.run_derived_item(sink, index, local, target, max_attempts, program).await;
+            }
         }
         let langs = &self.settings.langs;
         let item_seed = datasets::item_seed(self.settings.seed, index);
@@ -473,6 +473,7 @@ impl<'a> CodeGenerator<'a> {
         local: u64,
         target: u64,
         max_attempts: u64,
+        program: bool,
     ) -> Result<Option<String>, CodeError> {
         let langs = &self.settings.langs;
         let item_seed = datasets::item_seed(self.settings.seed, index);
@@ -496,6 +497,7 @@ impl<'a> CodeGenerator<'a> {
             seed: self.draw_seed(&proposer_lang, local)?,
             examples: &self.examples,
             min_mutation_score: self.settings.min_mutation_score,
+            program,
         };
         let mut usage = Usage::default();
         let d = derived::derive(&caller, self.checker, topic, &mut usage).await?;
