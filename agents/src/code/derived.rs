@@ -45,6 +45,8 @@ pub const FRESH_TRIES: u32 = 2;
 const EXAMPLES_IN_PROMPT: usize = 3;
 /// The call number of a draft asked for again (after copying the prompt's example).
 const DRAFT_AGAIN: u64 = 900;
+/// The team's most recent function names shown to a drafting agent.
+const WRITTEN_IN_PROMPT: usize = 24;
 
 /// An answer form from the rotating pool (`prompts/code_examples.toml`).
 #[derive(Debug, Clone, Deserialize)]
@@ -77,6 +79,10 @@ pub(crate) struct DerivedTopic<'a> {
     pub min_mutation_score: f64,
     /// The proposer's exercises are programs fed on stdin ([`takes_stdin_cases`]).
     pub program: bool,
+    /// The neutral names of the functions (or programs) the team already kept, in this
+    /// run and in earlier ones sharing the memory: a draft under one of them is asked for
+    /// once more, then dropped at `repeated_function`.
+    pub written: &'a [String],
 }
 
 /// A version that passed everything the protocol checks.
@@ -104,6 +110,8 @@ pub(crate) struct DerivedFailure {
     pub concepts: Vec<String>,
     /// The limit that ended the deciding check (`memory_limit`, …), if one did.
     pub limit: Option<&'static str>,
+    /// The code that last ran, when one did.
+    pub solution: String,
 }
 
 /// What one item produced.
@@ -112,6 +120,8 @@ pub(crate) struct Derived {
     pub proposer: String,
     pub seed_origin: Option<String>,
     pub signature: Option<Signature>,
+    /// The drafted function's (or program's) neutral name.
+    pub function: String,
     /// `{args, expected}` or, for a program, `{stdin, stdout}`.
     pub cases: Vec<Value>,
     pub samples: Vec<DerivedSample>,
@@ -133,6 +143,7 @@ impl Derived {
             instruction: String::new(),
             concepts: Vec::new(),
             limit: None,
+            solution: String::new(),
         });
     }
 
@@ -443,7 +454,7 @@ async fn draft_call(
         });
     let mut data = data;
     data["example"] = example;
-    for key in ["copied", "bad_signature", "signature_error"] {
+    for key in ["copied", "repeated", "bad_signature", "signature_error"] {
         data[key] = Value::from("");
     }
     d.templates.insert("code_draft");
@@ -476,6 +487,10 @@ async fn draft_call(
                 });
                 ("prompt_copy", format!("`{}` is the answer form our prompt showed", sig.name))
             }
+            Ok(sig) if topic.written.contains(&sig.name) => {
+                data["repeated"] = Value::from(sig.name.as_str());
+                ("repeated_function", format!("`{}` is a function the team already wrote", sig.name))
+            }
             Ok(sig) => break (draft, sig),
         };
         if call_no > 0 {
@@ -485,6 +500,7 @@ async fn draft_call(
         d.dialogue.push(turn("pipeline", "check", &reason));
         call_no = DRAFT_AGAIN;
     };
+    d.function = sig.name.clone();
     let declaration = match checker.declaration(lang, &sig) {
         Ok(decl) => decl,
         Err(e) => {
@@ -525,15 +541,39 @@ async fn draft_program(
     caller: &Caller<'_>,
     lang: &str,
     rules: &str,
+    written: &[String],
     data: Value,
     usage: &mut Usage,
     d: &mut Derived,
 ) -> Result<Option<Drafted>, CodeError> {
     d.templates.insert("code_draft_program");
-    let answer = caller
-        .ask::<ProgramDraft, _>("code_draft_program", &data, answer::program_draft_schema(), 0, usage)
-        .await?;
-    let Some(draft) = d.answered(lang, "draft", answer) else { return Ok(None) };
+    let mut data = data;
+    data["repeated"] = Value::from("");
+    let mut call_no = 0;
+    let draft = loop {
+        let answer = caller
+            .ask::<ProgramDraft, _>(
+                "code_draft_program",
+                &data,
+                answer::program_draft_schema(),
+                call_no,
+                usage,
+            )
+            .await?;
+        let Some(draft) = d.answered(lang, "draft", answer) else { return Ok(None) };
+        if !written.contains(&draft.name) {
+            break draft;
+        }
+        let reason = format!("`{}` is a program the team already wrote", draft.name);
+        if call_no > 0 {
+            d.fail(lang, "propose", "repeated_function", format!("{reason} (in both drafts)"));
+            return Ok(None);
+        }
+        data["repeated"] = Value::from(draft.name.as_str());
+        d.dialogue.push(turn("pipeline", "check", &reason));
+        call_no = DRAFT_AGAIN;
+    };
+    d.function = draft.name.clone();
     let stdins = program_inputs(&draft.inputs);
     if stdins.len() < cases::MIN_CASES {
         d.fail(
@@ -577,9 +617,10 @@ pub(crate) async fn derive(
         "reflections": ctx.reflections,
         "faults": ctx.faults,
         "avoid": ctx.avoid,
+        "written": &topic.written[topic.written.len().saturating_sub(WRITTEN_IN_PROMPT)..],
     });
     let drafted = if program {
-        draft_program(caller, lang, &rules, data, usage, &mut d).await?
+        draft_program(caller, lang, &rules, topic.written, data, usage, &mut d).await?
     } else {
         draft_call(caller, checker, &topic, data, usage, &mut d).await?
     };
@@ -622,6 +663,7 @@ pub(crate) async fn derive(
         let stage = if run.execution.compiled { "cases" } else { "compile" };
         if attempts > 1 {
             let mut f = DerivedFailure {
+                solution: solution.clone(),
                 attempts,
                 concepts: concepts.clone(),
                 limit: run.execution.limit(),
@@ -654,6 +696,7 @@ pub(crate) async fn derive(
         Ok(c) => c,
         Err(e) => {
             d.failures.push(DerivedFailure {
+                solution: solution.clone(),
                 attempts,
                 concepts: concepts.clone(),
                 ..failure(lang, "propose", "cases", &e)
@@ -674,6 +717,7 @@ pub(crate) async fn derive(
     if !exec.passed {
         // The harness saw these values, so only nondeterminism gets here.
         d.failures.push(DerivedFailure {
+            solution: solution.clone(),
             attempts,
             concepts: concepts.clone(),
             limit: exec.limit(),
@@ -689,6 +733,7 @@ pub(crate) async fn derive(
     let stub = checker.check_stub(lang, &source.tests)?;
     if stub.passed {
         d.failures.push(DerivedFailure {
+            solution: solution.clone(),
             attempts,
             concepts: concepts.clone(),
             ..failure(lang, "propose", "vacuous_tests", "the derived tests pass against the stub")
@@ -699,6 +744,7 @@ pub(crate) async fn derive(
         Ok(m) => m,
         Err(reason) => {
             d.failures.push(DerivedFailure {
+                solution: solution.clone(),
                 attempts,
                 concepts: concepts.clone(),
                 ..failure(lang, "propose", "mutation", &reason)
@@ -729,6 +775,7 @@ pub(crate) async fn derive(
     };
     if let Some((stage, reason)) = problem {
         d.failures.push(DerivedFailure {
+            solution: solution.clone(),
             instruction: instruction.clone(),
             concepts: concepts.clone(),
             attempts,
@@ -764,6 +811,7 @@ pub(crate) async fn derive(
         }),
         Err(reason) => {
             d.failures.push(DerivedFailure {
+                solution: solution.clone(),
                 instruction: instruction.clone(),
                 concepts: concepts.clone(),
                 attempts,
@@ -856,6 +904,7 @@ pub(crate) async fn derive(
         let Some(oexec) = passed else {
             let reason = ofaults.last().cloned().unwrap_or_else(|| "the port did not pass".into());
             d.failures.push(DerivedFailure {
+                solution: osolution.clone(),
                 instruction: oinstruction,
                 concepts: concepts.clone(),
                 attempts: oattempts,
@@ -867,6 +916,7 @@ pub(crate) async fn derive(
         let ostub = checker.check_stub(olang, &target.tests)?;
         if ostub.passed {
             d.failures.push(DerivedFailure {
+                solution: osolution.clone(),
                 attempts: oattempts,
                 ..failure(olang, "port", "vacuous_tests", "the cases pass against the stub")
             });
@@ -877,6 +927,7 @@ pub(crate) async fn derive(
                 Ok(m) => m,
                 Err(reason) => {
                     d.failures.push(DerivedFailure {
+                        solution: osolution.clone(),
                         attempts: oattempts,
                         instruction: oinstruction,
                         ..failure(olang, "port", "mutation", &reason)
@@ -918,6 +969,7 @@ pub(crate) async fn derive(
                 mutation: omutation,
             }),
             Err(reason) => d.failures.push(DerivedFailure {
+                solution: osolution.clone(),
                 instruction: oinstruction,
                 concepts: concepts.clone(),
                 attempts: oattempts,
@@ -956,6 +1008,7 @@ fn failure(lang: &str, role: &'static str, stage: &'static str, reason: &str) ->
         instruction: String::new(),
         concepts: Vec::new(),
         limit: None,
+        solution: String::new(),
     }
 }
 

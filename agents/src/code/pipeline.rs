@@ -108,6 +108,9 @@ pub struct CodeGenerator<'a> {
     /// The rotating pool of answer forms of the derived protocol.
     examples: Vec<PromptExample>,
     dedup: DedupIndex,
+    /// The neutral names of the kept functions, in this run and earlier ones sharing the
+    /// memory (oldest first): a new draft must not reuse one.
+    written: Vec<String>,
     settings: CodeSettings,
     summary: RunSummary,
     model_name: String,
@@ -140,6 +143,7 @@ impl<'a> CodeGenerator<'a> {
         seeds.arrange(settings.seed, &used);
         let mut agents = BTreeMap::new();
         let mut dedup = DedupIndex::default();
+        let mut written = Vec::new();
         let mut echo = Decontaminator::default();
         let mut shown_solutions = DedupIndex::default();
         for name in prompts.names() {
@@ -162,6 +166,11 @@ impl<'a> CodeGenerator<'a> {
             }
             for instruction in agent.kept_instructions()? {
                 dedup.insert(lang, &instruction);
+            }
+            for function in agent.kept_functions()? {
+                if !written.contains(&function) {
+                    written.push(function);
+                }
             }
             agents.insert(lang.clone(), agent);
         }
@@ -187,6 +196,7 @@ impl<'a> CodeGenerator<'a> {
             shown_solutions,
             examples,
             dedup,
+            written,
             settings,
             summary,
             seeds_used,
@@ -341,14 +351,17 @@ impl<'a> CodeGenerator<'a> {
                 sink,
                 &id,
                 &still.lang,
-                still.stage,
-                &still.reason,
-                0,
-                "",
-                &[],
-                vec![first_line(&still.reason, 200)],
-                still.role,
-                None,
+                Failed {
+                    stage: still.stage,
+                    reason: &still.reason,
+                    attempts: 0,
+                    instruction: "",
+                    concepts: &[],
+                    faults: vec![first_line(&still.reason, 200)],
+                    role: still.role,
+                    limit: None,
+                    solution: "",
+                },
             )?;
         }
 
@@ -388,14 +401,20 @@ impl<'a> CodeGenerator<'a> {
                             sink,
                             &id,
                             &candidate.lang,
-                            "tests",
-                            &format!("probing the given answer: {reason}"),
-                            1,
-                            &instruction,
-                            &candidate.exercise.concepts,
-                            vec![format!("the calls gave too little to test: {}", first_line(&reason, 160))],
-                            candidate.role,
-                            None,
+                            Failed {
+                                stage: "tests",
+                                reason: &format!("probing the given answer: {reason}"),
+                                attempts: 1,
+                                instruction: &instruction,
+                                concepts: &candidate.exercise.concepts,
+                                faults: vec![format!(
+                                    "the calls gave too little to test: {}",
+                                    first_line(&reason, 160)
+                                )],
+                                role: candidate.role,
+                                limit: None,
+                                solution: &ex.solution,
+                            },
                         )?;
                         continue;
                     }
@@ -433,14 +452,17 @@ impl<'a> CodeGenerator<'a> {
                         sink,
                         &id,
                         &candidate.lang,
-                        r.stage,
-                        &r.reason,
-                        r.attempts,
-                        &instruction,
-                        &candidate.exercise.concepts,
-                        r.faults,
-                        candidate.role,
-                        r.limit,
+                        Failed {
+                            stage: r.stage,
+                            reason: &r.reason,
+                            attempts: r.attempts,
+                            instruction: &instruction,
+                            concepts: &candidate.exercise.concepts,
+                            faults: r.faults,
+                            role: candidate.role,
+                            limit: r.limit,
+                            solution: &candidate.exercise.solution,
+                        },
                     )?;
                 }
             }
@@ -498,6 +520,7 @@ impl<'a> CodeGenerator<'a> {
             examples: &self.examples,
             min_mutation_score: self.settings.min_mutation_score,
             program,
+            written: &self.written,
         };
         let mut usage = Usage::default();
         let d = derived::derive(&caller, self.checker, topic, &mut usage).await?;
@@ -512,14 +535,17 @@ impl<'a> CodeGenerator<'a> {
                 sink,
                 &id,
                 &f.lang,
-                f.stage,
-                &f.reason,
-                f.attempts,
-                &f.instruction,
-                &f.concepts,
-                vec![first_line(&f.reason, 200)],
-                f.role,
-                f.limit,
+                Failed {
+                    stage: f.stage,
+                    reason: &f.reason,
+                    attempts: f.attempts,
+                    instruction: &f.instruction,
+                    concepts: &f.concepts,
+                    faults: vec![first_line(&f.reason, 200)],
+                    role: f.role,
+                    limit: f.limit,
+                    solution: &f.solution,
+                },
             )?;
         }
         let discussion = Discussion {
@@ -565,6 +591,7 @@ impl<'a> CodeGenerator<'a> {
                 signature: signature.clone(),
                 cases: cases.clone(),
                 family: family.clone(),
+                function: d.function.clone(),
                 fresh_tries: sample.fresh_tries,
                 mutation: sample.mutation,
             };
@@ -624,15 +651,22 @@ impl<'a> CodeGenerator<'a> {
                 self.summary.attempted += 1;
                 self.summary.kept += 1;
                 self.summary.per_lang.entry(lang.clone()).or_default().kept += 1;
-                self.remember(
-                    &lang,
-                    &id,
-                    &ex.instruction,
-                    &ex.concepts,
-                    Outcome::Kept,
-                    verified.faults.clone(),
-                    candidate.role,
-                )?;
+                let function = derived.map(|f| f.function.clone()).unwrap_or_default();
+                if !function.is_empty() && !self.written.contains(&function) {
+                    self.written.push(function.clone());
+                }
+                if let Some(agent) = self.agents.get(&lang) {
+                    let mut entry = agent.history_entry(
+                        &id,
+                        &ex.instruction,
+                        &ex.concepts,
+                        Outcome::Kept,
+                        verified.faults.clone(),
+                        candidate.role,
+                    );
+                    entry.function = function;
+                    agent.remember(&entry)?;
+                }
             }
         }
         Ok(())
@@ -775,36 +809,33 @@ impl<'a> CodeGenerator<'a> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn fail(
         &mut self,
         sink: &mut dyn SampleSink,
         id: &str,
         lang: &str,
-        stage: &str,
-        reason: &str,
-        attempts: u32,
-        instruction: &str,
-        concepts: &[String],
-        faults: Vec<String>,
-        role: &str,
-        limit: Option<&str>,
+        f: Failed<'_>,
     ) -> Result<(), CodeError> {
-        let mut failure = FailureRecord::new(id, stage, first_line(reason, 500));
+        let mut failure = FailureRecord::new(id, f.stage, first_line(f.reason, 500));
         failure.lang = Some(lang.to_string());
-        failure.attempts = attempts;
-        if !instruction.is_empty() {
-            failure.extra.insert("instruction".into(), serde_json::json!(first_line(instruction, 300)));
+        failure.attempts = f.attempts;
+        if !f.instruction.is_empty() {
+            failure.extra.insert("instruction".into(), serde_json::json!(first_line(f.instruction, 300)));
         }
-        if let Some(limit) = limit {
+        if let Some(limit) = f.limit {
             failure.extra.insert("limit".into(), serde_json::json!(limit));
+        }
+        if !f.solution.trim().is_empty() {
+            failure
+                .extra
+                .insert("solution".into(), serde_json::json!(clip_chars(f.solution, SOLUTION_IN_FAILURE)));
         }
         sink.reject(&failure)?;
         self.summary.attempted += 1;
         self.summary.failed += 1;
-        *self.summary.failures_by_stage.entry(stage.to_string()).or_default() += 1;
+        *self.summary.failures_by_stage.entry(f.stage.to_string()).or_default() += 1;
         self.summary.per_lang.entry(lang.to_string()).or_default().attempted += 1;
-        self.remember(lang, id, instruction, concepts, Outcome::Failed, faults, role)
+        self.remember(lang, id, f.instruction, f.concepts, Outcome::Failed, f.faults, f.role)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -946,10 +977,37 @@ struct ItemContext<'d> {
 }
 
 /// What the record of a derived-protocol sample adds: its signature, cases and family.
+/// What a failed attempt leaves in `failures.jsonl` and in its agent's memory.
+struct Failed<'s> {
+    stage: &'s str,
+    reason: &'s str,
+    attempts: u32,
+    instruction: &'s str,
+    concepts: &'s [String],
+    faults: Vec<String>,
+    role: &'s str,
+    limit: Option<&'s str>,
+    /// The code that last ran (clipped), so that a failure can be diagnosed from the file.
+    solution: &'s str,
+}
+
+/// The longest solution a failure record keeps.
+const SOLUTION_IN_FAILURE: usize = 4000;
+
+/// `text` cut to at most `max` characters, marked when cut.
+fn clip_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
 pub(crate) struct DerivedFields {
     signature: String,
     cases: Vec<serde_json::Value>,
     family: String,
+    /// The neutral name, remembered so later drafts do not reuse it.
+    function: String,
     fresh_tries: u32,
     mutation: crate::code::mutate::MutationResult,
 }

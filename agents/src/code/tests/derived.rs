@@ -175,6 +175,9 @@ async fn derived_items_keep_what_execution_proves_and_drop_the_rest() {
     }
     let ported_wrong = failures(dir.path()).into_iter().find(|f| f.stage == "port_mismatch").unwrap();
     assert!(ported_wrong.reason.contains("disagrees with the python source"), "{}", ported_wrong.reason);
+    // The failure keeps the code that ran, so it can be diagnosed from the file.
+    let ran = ported_wrong.extra.get("solution").and_then(|v| v.as_str()).unwrap_or_default();
+    assert!(ran.contains("func ClampSum(xs []int, limit int) int"), "{:?}", ported_wrong.extra);
     assert_eq!(s.drops.prompt_copy, 1, "{s:?}");
     assert_accounting(&s);
 
@@ -304,4 +307,89 @@ async fn a_draft_that_copies_the_prompts_example_or_misses_the_notation_is_asked
     );
     let stages: Vec<String> = failures(dir.path()).iter().map(|f| f.stage.clone()).collect();
     assert_eq!(stages, vec!["prompt_copy".to_string()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_under_a_name_the_team_already_kept_is_asked_for_once_more_across_runs() {
+    let Some(sandbox) = sandbox_or_skip() else { return };
+    let clamp_sum = "clamp_sum(xs: list[int], cap: int) -> int";
+    let clamp_inputs = json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 2], [[-3, 8], 5], [[7], 7]]);
+    let above = "count_above(xs: list[int], t: int) -> int";
+    let above_inputs =
+        json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 1], [[-3, 8], -5], [[7, 8, 9], 6]]);
+    let clamp_instruction = instruction(
+        "Write a function `clamp_sum` that takes a list of integers xs and an integer cap and returns the sum of the numbers after lowering each one above cap to cap. An empty list gives 0. For example, clamp_sum([1, 5, 9], 4) returns 9.",
+    );
+    let above_instruction = instruction(
+        "Write a function `count_above` that takes a list of integers xs and an integer t and returns how many numbers in xs are greater than t. For example, count_above([1, 5, 9], 4) returns 2.",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let prompts = Prompts::embedded().unwrap();
+    let checker = SandboxChecker::new(sandbox);
+    let run = |model: RoleModel, out: &str, items: u64| {
+        let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
+        let settings = CodeSettings::new(langs(&["python"]), 5);
+        let seeds = SeedBank::built_in(&settings.langs);
+        let out = dir.path().join(out);
+        let prompts = &prompts;
+        let checker = &checker;
+        async move {
+            let mut generator = CodeGenerator::new(
+                &model,
+                prompts,
+                checker,
+                &memory,
+                seeds,
+                Decontaminator::default(),
+                settings,
+            )
+            .unwrap();
+            let mut sink = DatasetSink::open(&out).unwrap();
+            generator
+                .run(&mut sink, &mut |s| (s.items >= items).then(|| "enough".to_string()))
+                .await
+                .unwrap();
+            drop(sink);
+            let kept: Vec<String> = records(&out).iter().filter_map(|r| r.entry_point.clone()).collect();
+            let stages: Vec<String> = failures(&out).iter().map(|f| f.stage.clone()).collect();
+            (kept, stages, model.prompts_of("draft"))
+        }
+    };
+    // Run 1: clamp_sum is kept; the next draft reuses its name, is told so, and
+    // drafts count_above.
+    let model = RoleModel::new()
+        .script(
+            "draft",
+            &[
+                draft(clamp_sum, clamp_inputs.clone()),
+                draft(clamp_sum, clamp_inputs.clone()),
+                draft(above, above_inputs.clone()),
+            ],
+        )
+        .script("implementation", &[solution(CLAMP_PY), solution(ABOVE_PY)])
+        .script("instruction", &[clamp_instruction.clone(), above_instruction.clone()])
+        .script("fresh", &[solution(CLAMP_PY), solution(ABOVE_PY)]);
+    let (kept, stages, drafts) = run(model, "one", 2).await;
+    assert_eq!(kept, vec!["clamp_sum".to_string(), "count_above".to_string()], "{stages:?}");
+    assert!(stages.is_empty(), "{stages:?}");
+    assert_eq!(drafts.len(), 3);
+    assert!(!drafts[0].contains("already used"), "{}", drafts[0]);
+    assert!(
+        drafts[1].contains("Names the team has already used") && drafts[1].contains("`clamp_sum`"),
+        "{}",
+        drafts[1]
+    );
+    assert!(
+        drafts[2].contains("Your last answer, `clamp_sum`, is a function the team already wrote"),
+        "{}",
+        drafts[2]
+    );
+    // Run 2, sharing the memory: both names are known from the start; a draft that
+    // reuses one twice is dropped at `repeated_function`.
+    let model = RoleModel::new()
+        .script("draft", &[draft(above, above_inputs.clone()), draft(clamp_sum, clamp_inputs.clone())]);
+    let (kept, stages, drafts) = run(model, "two", 1).await;
+    assert!(kept.is_empty(), "{kept:?}");
+    assert_eq!(stages, vec!["repeated_function".to_string()]);
+    assert!(drafts[0].contains("`clamp_sum`, `count_above`"), "{}", drafts[0]);
 }
