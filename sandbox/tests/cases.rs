@@ -202,6 +202,8 @@ fn repairs_put_back_what_a_solution_left_out() {
         ("go", "package main\n\nfunc AddUp(a int, b int) int {\n\treturn a + b\n}\n"),
         ("javascript", "function addUp(a, b) {\n  return a + b;\n}\n"),
         ("typescript", "function addUp(a: number, b: number): number {\n  return a + b;\n}\n"),
+        ("java", "public static long addUp(long a, long b) { return a + b; }"),
+        ("csharp", "public static long AddUp(long a, long b) {\n    return a + b;\n}\n"),
     ];
     for (name, solution) in bare {
         let lang = reg.get(name).unwrap();
