@@ -86,7 +86,19 @@ impl Description {
 /// run it on. Expected values are never the model's: the sandbox computes them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Draft {
+    /// The signature as one string in the neutral notation (the text form, from a model
+    /// that does not follow the schema's structured one).
+    #[serde(default)]
     pub signature: String,
+    /// The structured form the schema asks for: the name, typed parameters and the return
+    /// type, each type one of the language's [`DRAFT_TYPES`] (a grammar-constrained model
+    /// cannot write anything else).
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub params: Vec<DraftParam>,
+    #[serde(default)]
+    pub returns: String,
     /// One sentence on what the function computes (the implementer's brief, not the
     /// instruction: that is written from the code).
     #[serde(default)]
@@ -96,6 +108,53 @@ pub struct Draft {
     #[serde(default, deserialize_with = "strings_or_string")]
     pub concepts: Vec<String>,
 }
+
+/// One parameter of a structured draft.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftParam {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, rename = "type")]
+    pub ty: String,
+}
+
+impl Draft {
+    /// The signature in the neutral notation: built from the structured parts when the
+    /// answer has them, else the text form.
+    pub fn signature_text(&self) -> String {
+        if self.name.trim().is_empty() || self.returns.trim().is_empty() {
+            return self.signature.clone();
+        }
+        let params: Vec<String> =
+            self.params.iter().map(|p| format!("{}: {}", p.name.trim(), p.ty.trim())).collect();
+        format!("{}({}) -> {}", self.name.trim(), params.join(", "), self.returns.trim())
+    }
+}
+
+/// The neutral types a drafted function may take and return, offered to the model as a
+/// closed list (each language keeps those its declarations can express).
+pub const DRAFT_TYPES: &[&str] = &[
+    "int",
+    "float",
+    "bool",
+    "str",
+    "list[int]",
+    "list[float]",
+    "list[str]",
+    "list[bool]",
+    "list[list[int]]",
+    "dict[str, int]",
+    "dict[int, int]",
+    "dict[str, str]",
+    "dict[str, list[int]]",
+    "optional[int]",
+    "optional[float]",
+    "optional[str]",
+    "tuple[int, int]",
+    "tuple[str, int]",
+    "tuple[list[int], list[int]]",
+    "list[tuple[str, int]]",
+];
 
 /// A drafted program exercise (bash): what it computes, a short name, and texts to feed
 /// it on stdin. What it prints is never the model's: the sandbox records it.
@@ -213,17 +272,36 @@ pub fn description_schema() -> Value {
     })
 }
 
+/// The draft schema with every [`DRAFT_TYPES`] entry allowed.
 pub fn draft_schema() -> Value {
+    let all: Vec<String> = DRAFT_TYPES.iter().map(|t| t.to_string()).collect();
+    draft_schema_for(&all, &all)
+}
+
+/// The draft schema: the signature as a name, up to four parameters and a return type,
+/// the types closed lists (`param_types`, `return_types`), then the idea and inputs.
+pub fn draft_schema_for(param_types: &[String], return_types: &[String]) -> Value {
     json!({
         "title": "draft",
         "type": "object",
         "properties": {
-            "signature": text(200),
+            "name": text(60),
+            "params": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"name": text(30), "type": {"enum": param_types}},
+                    "required": ["name", "type"],
+                },
+                "minItems": 1,
+                "maxItems": 4,
+            },
+            "returns": {"enum": return_types},
             "idea": text(300),
             "inputs": {"type": "array", "items": {"type": "array", "maxItems": 4}, "minItems": 5, "maxItems": 10},
             "concepts": list(4, 40),
         },
-        "required": ["signature", "idea", "inputs"],
+        "required": ["name", "params", "returns", "idea", "inputs"],
     })
 }
 
@@ -380,6 +458,23 @@ fn strings_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Strin
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_structured_draft_reads_as_the_neutral_notation_and_the_text_form_still_does() {
+        let structured: Draft = serde_json::from_value(json!({
+            "name": "clamp_sum", "params": [{"name": "xs", "type": "list[int]"}, {"name": "cap", "type": "int"}],
+            "returns": "int", "idea": "x", "inputs": [],
+        }))
+        .unwrap();
+        assert_eq!(structured.signature_text(), "clamp_sum(xs: list[int], cap: int) -> int");
+        let text: Draft =
+            serde_json::from_value(json!({"signature": "f(x: int) -> int", "idea": "x"})).unwrap();
+        assert_eq!(text.signature_text(), "f(x: int) -> int");
+        // No parameters is a signature too (the notation's parser judges it).
+        let bare: Draft =
+            serde_json::from_value(json!({"name": "f", "params": [], "returns": "int"})).unwrap();
+        assert_eq!(bare.signature_text(), "f() -> int");
+    }
 
     #[test]
     fn usable_calls_are_calls_of_the_entry_point_each_once() {

@@ -447,13 +447,23 @@ async fn draft_call(
         .find_map(|e| {
             let sig: Signature = e.signature.parse().ok()?;
             let decl = checker.declaration(lang, &sig).ok()?;
-            Some(serde_json::json!({"signature": e.signature, "declaration": decl, "inputs": e.inputs, "task": e.task}))
+            Some(serde_json::json!({
+                "form": structured(&sig), "declaration": decl,
+                "inputs": e.inputs, "task": e.task,
+            }))
         })
         .unwrap_or_else(|| {
-            serde_json::json!({"signature": "f(x: int) -> int", "declaration": "f", "inputs": "[[1], [2]]", "task": "f"})
+            serde_json::json!({
+                "form": r#""name": "f", "params": [{"name": "x", "type": "int"}], "returns": "int""#,
+                "declaration": "f", "inputs": "[[1], [2]]", "task": "f",
+            })
         });
+    let (param_types, return_types) = draft_types(checker, lang);
+    let schema = answer::draft_schema_for(&param_types, &return_types);
     let mut data = data;
     data["example"] = example;
+    data["param_types"] = serde_json::json!(param_types);
+    data["return_types"] = serde_json::json!(return_types);
     for key in ["copied", "repeated", "bad_signature", "signature_error"] {
         data[key] = Value::from("");
     }
@@ -462,14 +472,14 @@ async fn draft_call(
     // the agent is told so and drafts once more.
     let mut call_no = 0;
     let (draft, sig) = loop {
-        let answer =
-            caller.ask::<Draft, _>("code_draft", &data, answer::draft_schema(), call_no, usage).await?;
+        let answer = caller.ask::<Draft, _>("code_draft", &data, schema.clone(), call_no, usage).await?;
         let Some(draft) = d.answered(lang, "draft", answer) else { return Ok(None) };
         // A signature outside the notation, or the pool example's function: the agent
         // is told which and drafts once more.
-        let (stage, reason) = match Signature::parse_lenient(&draft.signature) {
+        let text = draft.signature_text();
+        let (stage, reason) = match Signature::parse_lenient(&text) {
             Err(e) => {
-                data["bad_signature"] = Value::from(draft.signature.as_str());
+                data["bad_signature"] = Value::from(text.as_str());
                 data["signature_error"] = Value::from(e.to_string());
                 ("signature", e.to_string())
             }
@@ -482,7 +492,8 @@ async fn draft_call(
                 data["copied"] = Value::from(sig.name.as_str());
                 // This time the form alone, with nothing to copy.
                 data["example"] = serde_json::json!({
-                    "signature": "<name>(<param>: <type>, ...) -> <type>", "declaration": "",
+                    "declaration": "",
+                    "form": r#""name": ..., "params": [{"name": ..., "type": ...}, ...], "returns": ..."#,
                     "inputs": "[[<arguments>], [<arguments>], ...]", "task": "<exactly what it returns>",
                 });
                 ("prompt_copy", format!("`{}` is the answer form our prompt showed", sig.name))
@@ -534,6 +545,40 @@ async fn draft_call(
         declaration,
         concepts: draft.concepts,
     }))
+}
+
+/// `sig` in the structured draft form, as the members of a JSON object (no braces).
+fn structured(sig: &Signature) -> String {
+    let params: Vec<Value> =
+        sig.params.iter().map(|p| serde_json::json!({"name": p.name, "type": p.ty.to_string()})).collect();
+    format!(
+        "\"name\": {}, \"params\": {}, \"returns\": {}",
+        Value::from(sig.name.as_str()),
+        Value::from(params),
+        Value::from(sig.returns.to_string())
+    )
+}
+
+/// The [`answer::DRAFT_TYPES`] `lang` can declare as a parameter and as a return type.
+pub(crate) fn draft_types(checker: &dyn Checker, lang: &str) -> (Vec<String>, Vec<String>) {
+    let fits =
+        |text: String| text.parse::<Signature>().is_ok_and(|sig| checker.declaration(lang, &sig).is_ok());
+    let mut params = Vec::new();
+    let mut returns = Vec::new();
+    for ty in answer::DRAFT_TYPES {
+        if fits(format!("f(x: {ty}) -> int")) {
+            params.push(ty.to_string());
+        }
+        if fits(format!("f(x: int) -> {ty}")) {
+            returns.push(ty.to_string());
+        }
+    }
+    // A checker without declarations (a test double) takes every type.
+    if params.is_empty() || returns.is_empty() {
+        let all: Vec<String> = answer::DRAFT_TYPES.iter().map(|t| t.to_string()).collect();
+        return (all.clone(), all);
+    }
+    (params, returns)
 }
 
 /// Drafts a program (name, idea, stdin texts); `None` when the draft failed.

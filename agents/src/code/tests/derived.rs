@@ -40,6 +40,13 @@ fn draft(signature: &str, inputs: serde_json::Value) -> String {
         .to_string()
 }
 
+/// A draft in the structured form the schema asks for.
+fn structured_draft(name: &str, params: &[(&str, &str)], returns: &str, inputs: serde_json::Value) -> String {
+    let params: Vec<serde_json::Value> = params.iter().map(|(n, t)| json!({"name": n, "type": t})).collect();
+    json!({"name": name, "params": params, "returns": returns, "idea": "See the name.", "inputs": inputs, "concepts": ["loops"]})
+        .to_string()
+}
+
 fn instruction(text: &str) -> String {
     json!({"instruction": text, "explanation": "It loops once."}).to_string()
 }
@@ -68,8 +75,8 @@ async fn derived_items_keep_what_execution_proves_and_drop_the_rest() {
             &[
                 // item 0 (python): kept; its go port is wrong twice.
                 draft("clamp_sum(xs: list[int], cap: int) -> int", json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 2], [[-3, 8], 5], [[7], 7]])),
-                // item 1 (go): kept with its python port.
-                draft("count_above(xs: list[int], t: int) -> int", json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 1], [[-3, 8], -5], [[7, 8, 9], 6]])),
+                // item 1 (go): kept with its python port (a draft in the structured form).
+                structured_draft("count_above", &[("xs", "list[int]"), ("t", "int")], "int", json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 1], [[-3, 8], -5], [[7, 8, 9], 6]])),
                 // item 2 (python): the instruction talks about the solution.
                 draft("twice(x: int) -> int", json!([[0], [1], [2], [-4], [10]])),
                 // item 3 (go): no fresh solve passes.
@@ -291,17 +298,14 @@ async fn a_draft_that_copies_the_prompts_example_or_misses_the_notation_is_asked
     assert_eq!(kept, vec!["clamp_sum".to_string(), "count_above".to_string()], "{s:?}");
     let drafts = model.prompts_of("draft");
     assert_eq!(drafts.len(), 6);
-    assert!(
-        drafts[5].contains("Your last signature, `count_above`, is not in the neutral notation"),
-        "{}",
-        drafts[5]
-    );
+    assert!(drafts[5].contains("Your last signature, `count_above`, is not usable"), "{}", drafts[5]);
     assert!(
         drafts[1].contains("Your last answer was `clamp_all`") && !drafts[0].contains("Your last answer")
     );
     // The second time the prompt shows the form alone, with no function to copy.
     assert!(
-        drafts[1].contains("<name>(<param>: <type>") && !drafts[1].contains("clamp_all(xs"),
+        drafts[1].contains(r#""params": [{"name": ..., "type": ...}"#)
+            && !drafts[1].contains(r#""name": "clamp_all""#),
         "{}",
         drafts[1]
     );
@@ -392,4 +396,21 @@ async fn a_draft_under_a_name_the_team_already_kept_is_asked_for_once_more_acros
     assert!(kept.is_empty(), "{kept:?}");
     assert_eq!(stages, vec!["repeated_function".to_string()]);
     assert!(drafts[0].contains("`clamp_sum`, `count_above`"), "{}", drafts[0]);
+}
+
+#[test]
+fn each_language_is_offered_the_types_its_declarations_express() {
+    let Some(sandbox) = sandbox_or_skip() else { return };
+    let checker = SandboxChecker::new(sandbox);
+    let all = crate::code::answer::DRAFT_TYPES.len();
+    let (params, returns) = crate::code::derived::draft_types(&checker, "python");
+    assert_eq!((params.len(), returns.len()), (all, all), "python declares every type");
+    let (params, returns) = crate::code::derived::draft_types(&checker, "c");
+    assert!(
+        params.contains(&"int".to_string()) && returns.contains(&"str".to_string()),
+        "{params:?} {returns:?}"
+    );
+    for ty in params.iter().chain(&returns) {
+        assert!(!ty.starts_with("dict"), "C cannot declare {ty}: {params:?} {returns:?}");
+    }
 }
