@@ -56,9 +56,6 @@ pub struct HistoryEntry {
     pub faults: Vec<String>,
     /// `propose` or `port`.
     pub role: String,
-    /// The kept function's (or program's) neutral name, for derived samples.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub function: String,
 }
 
 /// One entry of `agent/<lang>/reflections`.
@@ -183,19 +180,6 @@ impl LanguageAgent {
         Ok(out)
     }
 
-    /// The neutral names of the functions this agent kept, oldest first, each once.
-    pub fn kept_functions(&self) -> Result<Vec<String>, CodeError> {
-        let mut out: Vec<String> = Vec::new();
-        for item in self.history.iter_json::<HistoryEntry>() {
-            let (_, entry) = item?;
-            if entry.outcome == Outcome::Kept && !entry.function.is_empty() && !out.contains(&entry.function)
-            {
-                out.push(entry.function);
-            }
-        }
-        Ok(out)
-    }
-
     pub fn history_len(&self) -> usize {
         self.history.len()
     }
@@ -278,7 +262,6 @@ impl LanguageAgent {
             outcome,
             faults,
             role: role.to_string(),
-            function: String::new(),
         }
     }
 }

@@ -222,6 +222,11 @@ fn text(max: u32) -> Value {
     json!({"type": "string", "maxLength": max})
 }
 
+/// A name: a string of 1 to `max` characters.
+fn named(max: u32) -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": max})
+}
+
 fn list(items: u32, max: u32) -> Value {
     json!({"type": "array", "items": text(max), "maxItems": items})
 }
@@ -285,12 +290,12 @@ pub fn draft_schema_for(param_types: &[String], return_types: &[String]) -> Valu
         "title": "draft",
         "type": "object",
         "properties": {
-            "name": text(60),
+            "name": named(60),
             "params": {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "properties": {"name": text(30), "type": {"enum": param_types}},
+                    "properties": {"name": named(30), "type": {"enum": param_types}},
                     "required": ["name", "type"],
                 },
                 "minItems": 1,

@@ -98,7 +98,9 @@ impl ChatModel for StandInModel {
                 // The derived protocol: a signature every language can express, one
                 // distinct function per draft, inputs of the bound's size.
                 Some("draft") => json!({
-                    "signature": format!("count_{k}(x: int) -> int"),
+                    "name": format!("count_{k}"),
+                    "params": [{"name": "x", "type": "int"}],
+                    "returns": "int",
                     "idea": words(k, 100),
                     "inputs": (0..5).map(|i| json!([i])).collect::<Vec<_>>(),
                     "concepts": [words(k, 13), words(k + 1, 13)],

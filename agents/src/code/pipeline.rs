@@ -108,9 +108,11 @@ pub struct CodeGenerator<'a> {
     /// The rotating pool of answer forms of the derived protocol.
     examples: Vec<PromptExample>,
     dedup: DedupIndex,
-    /// The neutral names of the kept functions, in this run and earlier ones sharing the
-    /// memory (oldest first): a new draft must not reuse one.
-    written: Vec<String>,
+    /// The functions kept in this run and earlier ones sharing the memory, in the order
+    /// they were kept (the memory's [`KEPT_FUNCTIONS_TREE`]): a new draft must not reuse
+    /// a name.
+    written: Vec<KeptFunction>,
+    kept_functions: memory::Tree,
     settings: CodeSettings,
     summary: RunSummary,
     model_name: String,
@@ -138,12 +140,16 @@ impl<'a> CodeGenerator<'a> {
     ) -> Result<CodeGenerator<'a>, CodeError> {
         // Seeds are drawn without replacement, across the runs that share the memory.
         let seeds_used = memory.tree(SEEDS_USED_TREE)?;
+        let kept_functions = memory.tree(KEPT_FUNCTIONS_TREE)?;
+        let written: Vec<KeptFunction> = kept_functions
+            .iter_json::<KeptFunction>()
+            .map(|r| r.map(|(_, k)| k))
+            .collect::<Result<_, _>>()?;
         let used: Vec<UsedSeed> =
             seeds_used.iter_json::<UsedSeed>().map(|r| r.map(|(_, u)| u)).collect::<Result<_, _>>()?;
         seeds.arrange(settings.seed, &used);
         let mut agents = BTreeMap::new();
         let mut dedup = DedupIndex::default();
-        let mut written = Vec::new();
         let mut echo = Decontaminator::default();
         let mut shown_solutions = DedupIndex::default();
         for name in prompts.names() {
@@ -167,11 +173,7 @@ impl<'a> CodeGenerator<'a> {
             for instruction in agent.kept_instructions()? {
                 dedup.insert(lang, &instruction);
             }
-            for function in agent.kept_functions()? {
-                if !written.contains(&function) {
-                    written.push(function);
-                }
-            }
+
             agents.insert(lang.clone(), agent);
         }
         let summary = RunSummary {
@@ -197,6 +199,7 @@ impl<'a> CodeGenerator<'a> {
             examples,
             dedup,
             written,
+            kept_functions,
             settings,
             summary,
             seeds_used,
@@ -513,6 +516,17 @@ impl<'a> CodeGenerator<'a> {
             },
             seed: item_seed,
         };
+        // This item's own samples, already in this dataset, do not count: a resumed item
+        // drafts its function again.
+        let own: BTreeSet<String> =
+            langs.iter().map(|l| self.sample_id(l, index)).filter(|id| sink.contains(id)).collect();
+        let mut seen = BTreeSet::new();
+        let written: Vec<String> = self
+            .written
+            .iter()
+            .filter(|k| !own.contains(&k.id) && seen.insert(k.name.as_str()))
+            .map(|k| k.name.clone())
+            .collect();
         let topic = DerivedTopic {
             proposer,
             others,
@@ -520,7 +534,7 @@ impl<'a> CodeGenerator<'a> {
             examples: &self.examples,
             min_mutation_score: self.settings.min_mutation_score,
             program,
-            written: &self.written,
+            written: &written,
         };
         let mut usage = Usage::default();
         let d = derived::derive(&caller, self.checker, topic, &mut usage).await?;
@@ -651,22 +665,20 @@ impl<'a> CodeGenerator<'a> {
                 self.summary.attempted += 1;
                 self.summary.kept += 1;
                 self.summary.per_lang.entry(lang.clone()).or_default().kept += 1;
-                let function = derived.map(|f| f.function.clone()).unwrap_or_default();
-                if !function.is_empty() && !self.written.contains(&function) {
-                    self.written.push(function.clone());
+                if let Some(name) = derived.map(|f| f.function.clone()).filter(|n| !n.is_empty()) {
+                    let kept = KeptFunction { name, id: id.clone() };
+                    self.kept_functions.push_json(&kept)?;
+                    self.written.push(kept);
                 }
-                if let Some(agent) = self.agents.get(&lang) {
-                    let mut entry = agent.history_entry(
-                        &id,
-                        &ex.instruction,
-                        &ex.concepts,
-                        Outcome::Kept,
-                        verified.faults.clone(),
-                        candidate.role,
-                    );
-                    entry.function = function;
-                    agent.remember(&entry)?;
-                }
+                self.remember(
+                    &lang,
+                    &id,
+                    &ex.instruction,
+                    &ex.concepts,
+                    Outcome::Kept,
+                    verified.faults.clone(),
+                    candidate.role,
+                )?;
             }
         }
         Ok(())
@@ -976,7 +988,6 @@ struct ItemContext<'d> {
     summary_turn: Option<Turn>,
 }
 
-/// What the record of a derived-protocol sample adds: its signature, cases and family.
 /// What a failed attempt leaves in `failures.jsonl` and in its agent's memory.
 struct Failed<'s> {
     stage: &'s str,
@@ -1002,6 +1013,19 @@ fn clip_chars(text: &str, max: usize) -> String {
     }
 }
 
+/// The memory tree of kept functions, shared by every language and run.
+pub const KEPT_FUNCTIONS_TREE: &str = "kept_functions";
+
+/// One kept derived sample's function, as [`KEPT_FUNCTIONS_TREE`] remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeptFunction {
+    /// The neutral name (a program's name for bash).
+    pub name: String,
+    /// The sample id that kept it.
+    pub id: String,
+}
+
+/// What the record of a derived-protocol sample adds: its signature, cases and family.
 pub(crate) struct DerivedFields {
     signature: String,
     cases: Vec<serde_json::Value>,

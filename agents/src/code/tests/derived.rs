@@ -396,6 +396,28 @@ async fn a_draft_under_a_name_the_team_already_kept_is_asked_for_once_more_acros
     assert!(kept.is_empty(), "{kept:?}");
     assert_eq!(stages, vec!["repeated_function".to_string()]);
     assert!(drafts[0].contains("`clamp_sum`, `count_above`"), "{}", drafts[0]);
+
+    // Run 3 resumes run 1 as if killed after clamp_sum was kept but before its item was
+    // journaled: the item drafts clamp_sum again, and its own sample (in this dataset)
+    // does not count; run 2's same-numbered item, in another dataset, did count it.
+    let items = dir.path().join("one").join(crate::code::sink::ITEMS_FILE);
+    let journal = std::fs::read_to_string(&items).unwrap();
+    assert_eq!(journal.lines().count(), 2, "{journal}");
+    std::fs::write(&items, "").unwrap();
+    let model = RoleModel::new()
+        .script("draft", &[draft(clamp_sum, clamp_inputs.clone())])
+        .script("implementation", &[solution(CLAMP_PY)])
+        .script("instruction", std::slice::from_ref(&clamp_instruction))
+        .script("fresh", &[solution(CLAMP_PY)]);
+    let (kept, stages, drafts) = run(model, "one", 1).await;
+    assert_eq!(kept, vec!["clamp_sum".to_string(), "count_above".to_string()], "{stages:?}");
+    assert!(stages.is_empty(), "{stages:?}");
+    assert_eq!(drafts.len(), 1, "no second draft: {drafts:?}");
+    assert!(
+        drafts[0].contains("already used (yours must be a new function under a new name): `count_above`."),
+        "{}",
+        drafts[0]
+    );
 }
 
 #[test]
