@@ -448,13 +448,13 @@ async fn draft_call(
             let sig: Signature = e.signature.parse().ok()?;
             let decl = checker.declaration(lang, &sig).ok()?;
             Some(serde_json::json!({
-                "form": structured(&sig), "declaration": decl,
+                "signature": e.signature, "declaration": decl,
                 "inputs": e.inputs, "task": e.task,
             }))
         })
         .unwrap_or_else(|| {
             serde_json::json!({
-                "form": r#""name": "f", "params": [{"name": "x", "type": "int"}], "returns": "int""#,
+                "signature": "f(x: int) -> int",
                 "declaration": "f", "inputs": "[[1], [2]]", "task": "f",
             })
         });
@@ -493,7 +493,7 @@ async fn draft_call(
                 // This time the form alone, with nothing to copy.
                 data["example"] = serde_json::json!({
                     "declaration": "",
-                    "form": r#""name": ..., "params": [{"name": ..., "type": ...}, ...], "returns": ..."#,
+                    "signature": "<name>(<param>: <type>, ...) -> <type>",
                     "inputs": "[[<arguments>], [<arguments>], ...]", "task": "<exactly what it returns>",
                 });
                 ("prompt_copy", format!("`{}` is the answer form our prompt showed", sig.name))
@@ -545,18 +545,6 @@ async fn draft_call(
         declaration,
         concepts: draft.concepts,
     }))
-}
-
-/// `sig` in the structured draft form, as the members of a JSON object (no braces).
-fn structured(sig: &Signature) -> String {
-    let params: Vec<Value> =
-        sig.params.iter().map(|p| serde_json::json!({"name": p.name, "type": p.ty.to_string()})).collect();
-    format!(
-        "\"name\": {}, \"params\": {}, \"returns\": {}",
-        Value::from(sig.name.as_str()),
-        Value::from(params),
-        Value::from(sig.returns.to_string())
-    )
 }
 
 /// The [`answer::DRAFT_TYPES`] `lang` can declare as a parameter and as a return type.
