@@ -61,7 +61,7 @@ struct ExampleFile {
     example: Vec<PromptExample>,
 }
 
-/// The embedded pool of answer forms.
+/// The embedded stock exercises (`prompts/code_examples.toml`): drafts under their names are copies.
 pub fn prompt_examples() -> Vec<PromptExample> {
     toml::from_str::<ExampleFile>(include_str!("../../../prompts/code_examples.toml"))
         .map(|f| f.example)
@@ -73,7 +73,7 @@ pub(crate) struct DerivedTopic<'a> {
     pub proposer: &'a LanguageAgent,
     pub others: Vec<&'a LanguageAgent>,
     pub seed: Option<&'a Seed>,
-    /// The pool, rotated by the item seed.
+    /// The stock exercises a draft must not reuse.
     pub examples: &'a [PromptExample],
     /// Versions whose cases reject a smaller share of mutants fail at `mutation`.
     pub min_mutation_score: f64,
@@ -439,29 +439,9 @@ async fn draft_call(
     d: &mut Derived,
 ) -> Result<Option<Drafted>, CodeError> {
     let lang = topic.proposer.lang.as_str();
-    // The pool's first example this language can express, rotated by the item seed.
-    let n = topic.examples.len().max(1);
-    let start = (caller.seed as usize) % n;
-    let example = (0..topic.examples.len())
-        .map(|k| &topic.examples[(start + k) % n])
-        .find_map(|e| {
-            let sig: Signature = e.signature.parse().ok()?;
-            let decl = checker.declaration(lang, &sig).ok()?;
-            Some(serde_json::json!({
-                "signature": e.signature, "declaration": decl,
-                "inputs": e.inputs, "task": e.task,
-            }))
-        })
-        .unwrap_or_else(|| {
-            serde_json::json!({
-                "signature": "f(x: int) -> int",
-                "declaration": "f", "inputs": "[[1], [2]]", "task": "f",
-            })
-        });
     let (param_types, return_types) = draft_types(checker, lang);
     let schema = answer::draft_schema_for(&param_types, &return_types);
     let mut data = data;
-    data["example"] = example;
     data["param_types"] = serde_json::json!(param_types);
     data["return_types"] = serde_json::json!(return_types);
     for key in ["copied", "repeated", "bad_signature", "signature_error"] {
@@ -490,13 +470,7 @@ async fn draft_call(
                     .any(|e| e.signature.split('(').next() == Some(sig.name.as_str())) =>
             {
                 data["copied"] = Value::from(sig.name.as_str());
-                // This time the form alone, with nothing to copy.
-                data["example"] = serde_json::json!({
-                    "declaration": "",
-                    "signature": "<name>(<param>: <type>, ...) -> <type>",
-                    "inputs": "[[<arguments>], [<arguments>], ...]", "task": "<exactly what it returns>",
-                });
-                ("prompt_copy", format!("`{}` is the answer form our prompt showed", sig.name))
+                ("prompt_copy", format!("`{}` is one of our prompts' stock examples", sig.name))
             }
             Ok(sig) if topic.written.contains(&sig.name) => {
                 data["repeated"] = Value::from(sig.name.as_str());
