@@ -156,6 +156,55 @@ pub const DRAFT_TYPES: &[&str] = &[
     "list[tuple[str, int]]",
 ];
 
+/// Inputs asked for again, typed by the drafted signature: one object per input, keyed
+/// by parameter name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inputs {
+    #[serde(default)]
+    pub inputs: Vec<Value>,
+}
+
+/// The schema of one JSON value of neutral type `ty`.
+fn value_schema(ty: &sandbox::cases::Type) -> Value {
+    use sandbox::cases::Type;
+    match ty {
+        Type::Int => json!({"type": "integer"}),
+        Type::Float => json!({"type": "number"}),
+        Type::Bool => json!({"type": "boolean"}),
+        Type::Str => text(80),
+        Type::List(item) => json!({"type": "array", "items": value_schema(item), "maxItems": 8}),
+        // Keys are JSON object keys either way; the values are left to the model.
+        Type::Dict(_, _) => json!({"type": "object"}),
+        Type::Optional(inner) => json!({"anyOf": [value_schema(inner), {"type": "null"}]}),
+        Type::Tuple(items) => json!({
+            "type": "array",
+            "items": {"anyOf": items.iter().map(value_schema).collect::<Vec<_>>()},
+            "minItems": items.len(),
+            "maxItems": items.len(),
+        }),
+    }
+}
+
+/// The schema of inputs for `sig`: 5 to 10 objects with a typed value per parameter.
+pub fn inputs_schema(sig: &sandbox::cases::Signature) -> Value {
+    let properties: serde_json::Map<String, Value> =
+        sig.params.iter().map(|p| (p.name.clone(), value_schema(&p.ty))).collect();
+    let names: Vec<&str> = sig.params.iter().map(|p| p.name.as_str()).collect();
+    json!({
+        "title": "inputs",
+        "type": "object",
+        "properties": {
+            "inputs": {
+                "type": "array",
+                "items": {"type": "object", "properties": properties, "required": names},
+                "minItems": 5,
+                "maxItems": 10,
+            },
+        },
+        "required": ["inputs"],
+    })
+}
+
 /// A drafted program exercise (bash): what it computes, a short name, and texts to feed
 /// it on stdin. What it prints is never the model's: the sandbox records it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -331,6 +380,11 @@ pub fn all_schemas() -> Vec<Value> {
         port_schema(),
         description_schema(),
         draft_schema(),
+        inputs_schema(
+            &"every_type(a: int, b: float, c: bool, d: str, e: list[list[int]], f: dict[str, int], g: optional[str], h: tuple[int, str]) -> int"
+                .parse()
+                .unwrap_or_else(|_| sandbox::cases::Signature { name: "f".into(), params: Vec::new(), returns: sandbox::cases::Type::Int }),
+        ),
         program_draft_schema(),
         instruction_schema(),
         summary_schema(),

@@ -45,6 +45,8 @@ pub const FRESH_TRIES: u32 = 2;
 const EXAMPLES_IN_PROMPT: usize = 3;
 /// The call number of a draft asked for again (after copying the prompt's example).
 const DRAFT_AGAIN: u64 = 900;
+/// The call number of inputs asked for again, typed by the signature.
+const INPUTS_AGAIN: u64 = 950;
 /// The team's most recent function names shown to a drafting agent.
 const WRITTEN_IN_PROMPT: usize = 24;
 
@@ -493,16 +495,41 @@ async fn draft_call(
             return Ok(None);
         }
     };
-    let inputs = usable_inputs(&sig, &draft.inputs);
+    let mut inputs = usable_inputs(&sig, &draft.inputs);
+    let mut asked = draft.inputs.len();
+    if inputs.len() < cases::MIN_CASES {
+        // Too few fit (the 0.5B wrote `[1, 2, 3]` for most signatures): asked for once
+        // more, each input an object typed by the signature, which a grammar enforces.
+        d.dialogue.push(turn(
+            "pipeline",
+            "check",
+            &format!("{} of the {} inputs fit `{sig}`", inputs.len(), draft.inputs.len()),
+        ));
+        let params: Vec<Value> = sig
+            .params
+            .iter()
+            .map(|p| serde_json::json!({"name": p.name, "type": p.ty.to_string()}))
+            .collect();
+        let ask = serde_json::json!({
+            "lang": lang, "signature": sig.to_string(), "idea": draft.idea, "params": params,
+        });
+        d.templates.insert("code_inputs");
+        let answer = caller
+            .ask::<answer::Inputs, _>("code_inputs", &ask, answer::inputs_schema(&sig), INPUTS_AGAIN, usage)
+            .await?;
+        let Some(again) = d.answered(lang, "inputs", answer) else { return Ok(None) };
+        inputs = usable_inputs(&sig, &again.inputs);
+        asked = again.inputs.len();
+    }
     if inputs.len() < cases::MIN_CASES {
         d.fail(
             lang,
             "propose",
             "cases",
             format!(
-                "{} of the {} inputs fit `{sig}`; {} are needed (first: {})",
+                "{} of the {} inputs fit `{sig}`; {} are needed (first draft's first: {})",
                 inputs.len(),
-                draft.inputs.len(),
+                asked,
                 cases::MIN_CASES,
                 draft
                     .inputs

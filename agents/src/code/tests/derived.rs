@@ -435,3 +435,45 @@ fn each_language_is_offered_the_types_its_declarations_express() {
         assert!(!ty.starts_with("dict"), "C cannot declare {ty}: {params:?} {returns:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inputs_that_do_not_fit_the_signature_are_asked_for_once_more_typed() {
+    let Some(sandbox) = sandbox_or_skip() else { return };
+    let make_dev = "def make_dev(major, minor):\n    return major * 256 + minor\n";
+    let model = RoleModel::new()
+        // What the 0.5B wrote for most signatures: one list where two ints belong.
+        .script(
+            "draft",
+            &[structured_draft("make_dev", &[("major", "int"), ("minor", "int")], "int", json!([[1, 2, 3]]))],
+        )
+        .script(
+            "inputs",
+            &[json!({"inputs": [
+                {"major": 0, "minor": 0}, {"major": 1, "minor": 2}, {"major": 8, "minor": 1},
+                {"major": 255, "minor": 255}, {"minor": 7, "major": 3},
+            ]})
+            .to_string()],
+        )
+        .script("implementation", &[solution(make_dev)])
+        .script("instruction", &[instruction("Write a function `make_dev` that takes two integers major and minor and returns major times 256 plus minor. For example, make_dev(1, 2) returns 258.")])
+        .script("fresh", &[solution(make_dev)]);
+    let checker = SandboxChecker::new(sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
+    let prompts = Prompts::embedded().unwrap();
+    let settings = CodeSettings::new(langs(&["python"]), 1);
+    let seeds = SeedBank::built_in(&settings.langs);
+    let mut generator =
+        CodeGenerator::new(&model, &prompts, &checker, &memory, seeds, Decontaminator::default(), settings)
+            .unwrap();
+    let mut sink = DatasetSink::open(dir.path()).unwrap();
+    let s = generator.run(&mut sink, &mut |s| (s.items >= 1).then(|| "one item".to_string())).await.unwrap();
+    drop(sink);
+    let recs = records(dir.path());
+    assert_eq!(recs.len(), 1, "{s:?} {:?}", failures(dir.path()));
+    let expected: Vec<serde_json::Value> = recs[0].cases.iter().map(|c| c["expected"].clone()).collect();
+    assert_eq!(expected, vec![json!(0), json!(258), json!(2049), json!(65535), json!(775)]);
+    let asked = model.prompts_of("inputs");
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].contains("`major` (int), `minor` (int)"), "{}", asked[0]);
+}
