@@ -664,7 +664,7 @@ pub(crate) async fn derive(
     let mut call_no = 1u64;
     let data = serde_json::json!({
         "lang": lang, "idea": idea, "declaration": declaration, "rules": rules, "program": program,
-        "types": checker.type_guide(lang), "snippet": topic.seed.map_or("", |s| s.code.as_str()),
+        "types": checker.type_guide(lang),
     });
     let answer = ask_solution(caller, "code_implement", "implementation", &data, call_no, usage).await?;
     let Some(first) = d.answered(lang, "implement", answer) else { return Ok(d) };
