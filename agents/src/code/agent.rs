@@ -268,10 +268,13 @@ impl LanguageAgent {
 
 /// The first line of `text`, at most `max` chars: prompts carry headlines, not essays.
 pub fn first_line(text: &str, max: usize) -> String {
-    let line = text.trim().lines().next().unwrap_or("").trim();
-    if line.chars().count() <= max {
-        return line.to_string();
+    clip_chars(text.trim().lines().next().unwrap_or("").trim(), max)
+}
+
+/// `text` cut to at most `max` characters, marked `…` when cut.
+pub fn clip_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
     }
-    let cut: String = line.chars().take(max).collect();
-    format!("{cut}…")
 }

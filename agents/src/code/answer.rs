@@ -373,6 +373,9 @@ pub fn program_draft_schema() -> Value {
     })
 }
 
+/// A signature using every type constructor, for the inputs schema in [`all_schemas`].
+const EVERY_TYPE: &str = "every_type(a: int, b: float, c: bool, d: str, e: list[list[int]], f: dict[str, int], g: optional[str], h: tuple[int, str]) -> int";
+
 /// Every schema the code pipeline sends, for checks that a backend's grammar takes them.
 pub fn all_schemas() -> Vec<Value> {
     let mut all = vec![
@@ -380,11 +383,6 @@ pub fn all_schemas() -> Vec<Value> {
         port_schema(),
         description_schema(),
         draft_schema(),
-        inputs_schema(
-            &"every_type(a: int, b: float, c: bool, d: str, e: list[list[int]], f: dict[str, int], g: optional[str], h: tuple[int, str]) -> int"
-                .parse()
-                .unwrap_or_else(|_| sandbox::cases::Signature { name: "f".into(), params: Vec::new(), returns: sandbox::cases::Type::Int }),
-        ),
         program_draft_schema(),
         instruction_schema(),
         summary_schema(),
@@ -392,6 +390,8 @@ pub fn all_schemas() -> Vec<Value> {
         judge_schema(),
     ];
     all.extend(["solution", "translation", "implementation"].map(solution_schema));
+    // Inputs typed by a signature with every constructor.
+    all.extend(EVERY_TYPE.parse::<sandbox::cases::Signature>().ok().map(|sig| inputs_schema(&sig)));
     all
 }
 
@@ -517,6 +517,12 @@ fn strings_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Strin
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_schema_includes_the_typed_inputs() {
+        let titles: Vec<Value> = all_schemas().iter().map(|s| s["title"].clone()).collect();
+        assert!(titles.contains(&json!("inputs")), "{titles:?}");
+    }
 
     #[test]
     fn a_structured_draft_reads_as_the_neutral_notation_and_the_text_form_still_does() {

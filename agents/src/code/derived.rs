@@ -50,7 +50,7 @@ const INPUTS_AGAIN: u64 = 950;
 /// The team's most recent function names shown to a drafting agent.
 const WRITTEN_IN_PROMPT: usize = 24;
 
-/// An answer form from the rotating pool (`prompts/code_examples.toml`).
+/// A stock exercise (`prompts/code_examples.toml`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct PromptExample {
     pub signature: String,
@@ -85,7 +85,12 @@ pub(crate) struct DerivedTopic<'a> {
     /// run and in earlier ones sharing the memory: a draft under one of them is asked for
     /// once more, then dropped at `repeated_function`.
     pub written: &'a [String],
+    /// The parameter and return types the proposer's language offers ([`draft_types`]).
+    pub types: &'a DraftTypes,
 }
+
+/// The [`answer::DRAFT_TYPES`] a language can declare: as parameters, as return types.
+pub(crate) type DraftTypes = (Vec<String>, Vec<String>);
 
 /// A version that passed everything the protocol checks.
 #[derive(Debug, Clone)]
@@ -441,8 +446,8 @@ async fn draft_call(
     d: &mut Derived,
 ) -> Result<Option<Drafted>, CodeError> {
     let lang = topic.proposer.lang.as_str();
-    let (param_types, return_types) = draft_types(checker, lang);
-    let schema = answer::draft_schema_for(&param_types, &return_types);
+    let (param_types, return_types) = topic.types;
+    let schema = answer::draft_schema_for(param_types, return_types);
     let mut data = data;
     data["param_types"] = serde_json::json!(param_types);
     data["return_types"] = serde_json::json!(return_types);
@@ -549,7 +554,7 @@ async fn draft_call(
 }
 
 /// The [`answer::DRAFT_TYPES`] `lang` can declare as a parameter and as a return type.
-pub(crate) fn draft_types(checker: &dyn Checker, lang: &str) -> (Vec<String>, Vec<String>) {
+pub(crate) fn draft_types(checker: &dyn Checker, lang: &str) -> DraftTypes {
     let fits =
         |text: String| text.parse::<Signature>().is_ok_and(|sig| checker.declaration(lang, &sig).is_ok());
     let mut params = Vec::new();

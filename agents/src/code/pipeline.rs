@@ -4,7 +4,7 @@
 //! that fails every call, a broken sandbox or an unwritable dataset end the run.
 
 use crate::Prompts;
-use crate::code::agent::{LanguageAgent, Outcome, first_line};
+use crate::code::agent::{LanguageAgent, Outcome, clip_chars, first_line};
 use crate::code::answer::{self, JudgeAnswer, SummaryDecision};
 use crate::code::checker::Checker;
 use crate::code::derived::{self, DerivedTopic, PromptExample};
@@ -105,7 +105,7 @@ pub struct CodeGenerator<'a> {
     echo: Decontaminator,
     /// The solutions shown in prompts (worked examples): a sample copying one is dropped.
     shown_solutions: DedupIndex,
-    /// The rotating pool of answer forms of the derived protocol.
+    /// The stock exercises a derived draft must not reuse.
     examples: Vec<PromptExample>,
     dedup: DedupIndex,
     /// The functions kept in this run and earlier ones sharing the memory, in the order
@@ -113,6 +113,8 @@ pub struct CodeGenerator<'a> {
     /// a name.
     written: Vec<KeptFunction>,
     kept_functions: memory::Tree,
+    /// Per language, the types its drafts may use (worked out once).
+    draft_types: BTreeMap<String, derived::DraftTypes>,
     settings: CodeSettings,
     summary: RunSummary,
     model_name: String,
@@ -173,9 +175,10 @@ impl<'a> CodeGenerator<'a> {
             for instruction in agent.kept_instructions()? {
                 dedup.insert(lang, &instruction);
             }
-
             agents.insert(lang.clone(), agent);
         }
+        let draft_types =
+            settings.langs.iter().map(|l| (l.clone(), derived::draft_types(checker, l))).collect();
         let summary = RunSummary {
             per_lang: agents
                 .iter()
@@ -200,6 +203,7 @@ impl<'a> CodeGenerator<'a> {
             dedup,
             written,
             kept_functions,
+            draft_types,
             settings,
             summary,
             seeds_used,
@@ -535,6 +539,10 @@ impl<'a> CodeGenerator<'a> {
             min_mutation_score: self.settings.min_mutation_score,
             program,
             written: &written,
+            types: self
+                .draft_types
+                .get(&proposer_lang)
+                .ok_or_else(|| CodeError::NoAgent(proposer_lang.clone()))?,
         };
         let mut usage = Usage::default();
         let d = derived::derive(&caller, self.checker, topic, &mut usage).await?;
@@ -1004,14 +1012,6 @@ struct Failed<'s> {
 
 /// The longest solution a failure record keeps.
 const SOLUTION_IN_FAILURE: usize = 4000;
-
-/// `text` cut to at most `max` characters, marked when cut.
-fn clip_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
-    }
-}
 
 /// The memory tree of kept functions, shared by every language and run.
 pub const KEPT_FUNCTIONS_TREE: &str = "kept_functions";

@@ -59,6 +59,32 @@ fn translation(code: &str) -> String {
     json!({"critique": "Clear enough.", "solution": code}).to_string()
 }
 
+/// Runs `items` work items of the default (derived) protocol for `langs` with target `n`,
+/// writing to `out` on `memory`.
+async fn run_items(
+    model: &RoleModel,
+    checker: &SandboxChecker,
+    memory: &memory::Memory,
+    out: &std::path::Path,
+    langs_: &[&str],
+    n: u64,
+    items: u64,
+) -> RunSummary {
+    let prompts = Prompts::embedded().unwrap();
+    let settings = CodeSettings::new(langs(langs_), n);
+    let seeds = SeedBank::built_in(&settings.langs);
+    let mut generator =
+        CodeGenerator::new(model, &prompts, checker, memory, seeds, Decontaminator::default(), settings)
+            .unwrap();
+    let mut sink = DatasetSink::open(out).unwrap();
+    let s = generator
+        .run(&mut sink, &mut |s| (s.items >= items).then(|| "enough items".to_string()))
+        .await
+        .unwrap();
+    drop(sink);
+    s
+}
+
 const CLAMP_PY: &str = "def clamp_sum(xs, cap):\n    return sum(min(x, cap) for x in xs)\n";
 const ABOVE_GO: &str = "package solution\n\nfunc CountAbove(xs []int, t int) int {\n\tn := 0\n\tfor _, x := range xs {\n\t\tif x > t {\n\t\t\tn++\n\t\t}\n\t}\n\treturn n\n}\n";
 const ABOVE_PY: &str = "def count_above(xs, t):\n    return sum(1 for x in xs if x > t)\n";
@@ -125,16 +151,12 @@ async fn derived_items_keep_what_execution_proves_and_drop_the_rest() {
     let checker = SandboxChecker::new(sandbox);
     let dir = tempfile::tempdir().unwrap();
     let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
-    let prompts = Prompts::embedded().unwrap();
-    let settings = CodeSettings::new(langs(&["python", "go"]), 20);
-    assert_eq!(settings.protocol, crate::code::Protocol::Derived, "the default protocol");
-    let seeds = SeedBank::built_in(&settings.langs);
-    let mut generator =
-        CodeGenerator::new(&model, &prompts, &checker, &memory, seeds, Decontaminator::default(), settings)
-            .unwrap();
-    let mut sink = DatasetSink::open(dir.path()).unwrap();
-    let s = generator.run(&mut sink, &mut |s| (s.items >= 6).then(|| "six items".to_string())).await.unwrap();
-    drop(sink);
+    assert_eq!(
+        CodeSettings::new(langs(&["python", "go"]), 20).protocol,
+        crate::code::Protocol::Derived,
+        "the default protocol"
+    );
+    let s = run_items(&model, &checker, &memory, dir.path(), &["python", "go"], 20, 6).await;
 
     let recs = records(dir.path());
     let kept: Vec<(String, String)> =
@@ -217,15 +239,7 @@ async fn a_bash_program_gets_its_expected_output_from_running_it() {
     let checker = SandboxChecker::new(sandbox);
     let dir = tempfile::tempdir().unwrap();
     let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
-    let prompts = Prompts::embedded().unwrap();
-    let settings = CodeSettings::new(langs(&["bash", "python"]), 1);
-    let seeds = SeedBank::built_in(&settings.langs);
-    let mut generator =
-        CodeGenerator::new(&model, &prompts, &checker, &memory, seeds, Decontaminator::default(), settings)
-            .unwrap();
-    let mut sink = DatasetSink::open(dir.path()).unwrap();
-    let s = generator.run(&mut sink, &mut |s| (s.items >= 1).then(|| "one item".to_string())).await.unwrap();
-    drop(sink);
+    let s = run_items(&model, &checker, &memory, dir.path(), &["bash", "python"], 1, 1).await;
     let roles = model.roles();
     assert!(!roles.iter().any(|r| r == "propose" || r.starts_with("translate:")), "{roles:?}");
     let recs = records(dir.path());
@@ -284,16 +298,7 @@ async fn a_draft_that_copies_the_prompts_example_or_misses_the_notation_is_asked
     let checker = SandboxChecker::new(sandbox);
     let dir = tempfile::tempdir().unwrap();
     let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
-    let prompts = Prompts::embedded().unwrap();
-    let settings = CodeSettings::new(langs(&["python"]), 5);
-    let seeds = SeedBank::built_in(&settings.langs);
-    let mut generator =
-        CodeGenerator::new(&model, &prompts, &checker, &memory, seeds, Decontaminator::default(), settings)
-            .unwrap();
-    let mut sink = DatasetSink::open(dir.path()).unwrap();
-    let s =
-        generator.run(&mut sink, &mut |s| (s.items >= 3).then(|| "three items".to_string())).await.unwrap();
-    drop(sink);
+    let s = run_items(&model, &checker, &memory, dir.path(), &["python"], 5, 3).await;
     let kept: Vec<String> = records(dir.path()).iter().filter_map(|r| r.entry_point.clone()).collect();
     assert_eq!(kept, vec!["clamp_sum".to_string(), "count_above".to_string()], "{s:?}");
     let drafts = model.prompts_of("draft");
@@ -327,32 +332,13 @@ async fn a_draft_under_a_name_the_team_already_kept_is_asked_for_once_more_acros
         "Write a function `count_above` that takes a list of integers xs and an integer t and returns how many numbers in xs are greater than t. For example, count_above([1, 5, 9], 4) returns 2.",
     );
     let dir = tempfile::tempdir().unwrap();
-    let prompts = Prompts::embedded().unwrap();
     let checker = SandboxChecker::new(sandbox);
     let run = |model: RoleModel, out: &str, items: u64| {
         let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
-        let settings = CodeSettings::new(langs(&["python"]), 5);
-        let seeds = SeedBank::built_in(&settings.langs);
         let out = dir.path().join(out);
-        let prompts = &prompts;
         let checker = &checker;
         async move {
-            let mut generator = CodeGenerator::new(
-                &model,
-                prompts,
-                checker,
-                &memory,
-                seeds,
-                Decontaminator::default(),
-                settings,
-            )
-            .unwrap();
-            let mut sink = DatasetSink::open(&out).unwrap();
-            generator
-                .run(&mut sink, &mut |s| (s.items >= items).then(|| "enough".to_string()))
-                .await
-                .unwrap();
-            drop(sink);
+            run_items(&model, checker, &memory, &out, &["python"], 5, items).await;
             let kept: Vec<String> = records(&out).iter().filter_map(|r| r.entry_point.clone()).collect();
             let stages: Vec<String> = failures(&out).iter().map(|f| f.stage.clone()).collect();
             (kept, stages, model.prompts_of("draft"))
@@ -460,15 +446,7 @@ async fn inputs_that_do_not_fit_the_signature_are_asked_for_once_more_typed() {
     let checker = SandboxChecker::new(sandbox);
     let dir = tempfile::tempdir().unwrap();
     let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
-    let prompts = Prompts::embedded().unwrap();
-    let settings = CodeSettings::new(langs(&["python"]), 1);
-    let seeds = SeedBank::built_in(&settings.langs);
-    let mut generator =
-        CodeGenerator::new(&model, &prompts, &checker, &memory, seeds, Decontaminator::default(), settings)
-            .unwrap();
-    let mut sink = DatasetSink::open(dir.path()).unwrap();
-    let s = generator.run(&mut sink, &mut |s| (s.items >= 1).then(|| "one item".to_string())).await.unwrap();
-    drop(sink);
+    let s = run_items(&model, &checker, &memory, dir.path(), &["python"], 1, 1).await;
     let recs = records(dir.path());
     assert_eq!(recs.len(), 1, "{s:?} {:?}", failures(dir.path()));
     let expected: Vec<serde_json::Value> = recs[0].cases.iter().map(|c| c["expected"].clone()).collect();
