@@ -154,7 +154,8 @@ fn canned_code(req: &llm::mock_server::MockRequest) -> String {
             })
             .to_string()
         }
-        "solution" | "implementation" | "translation" => {
+        // Code is asked for without a schema (answered in a fence or, as here, in JSON).
+        "" => {
             let decl =
                 prompt.split("must define exactly: `").nth(1).and_then(|r| r.split('`').next()).unwrap_or("");
             serde_json::json!({

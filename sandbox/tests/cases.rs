@@ -185,9 +185,10 @@ fn program_cases_round_trip_through_stdin() {
 }
 
 /// What small models leave out of a solution (Go's `package` line or the wrong one, a
-/// JavaScript or TypeScript export) is put back by the language's repairs: the bare
-/// solution fails its rendered tests in the real sandbox, the repaired one passes, and a
-/// complete solution is left as it is.
+/// JavaScript or TypeScript export, Rust's `pub`) is put back, and what they add (a `main`
+/// of their own, top-level example calls, a TypeScript file importing itself) is taken
+/// out by the language's repairs: the bare solution fails its rendered tests in the real
+/// sandbox, the repaired one passes, and a complete solution is left as it is.
 #[test]
 fn repairs_put_back_what_a_solution_left_out() {
     let reg = Registry::builtin();
@@ -204,6 +205,29 @@ fn repairs_put_back_what_a_solution_left_out() {
         ("typescript", "function addUp(a: number, b: number): number {\n  return a + b;\n}\n"),
         ("java", "public static long addUp(long a, long b) { return a + b; }"),
         ("csharp", "public static long AddUp(long a, long b) {\n    return a + b;\n}\n"),
+        // Seen from the 0.5B: a private Rust function, and a C or C++ `main` of its own.
+        ("rust", "fn add_up(a: i64, b: i64) -> i64 {\n    a + b\n}\n"),
+        ("typescript", "const addUp = (a: number, b: number): number => a + b;\n"),
+        (
+            "python",
+            "def add_up(a, b):\n    return a + b\n\n# Example usage:\nprint(add_up(1, 2))\nraise SystemExit(3)\n",
+        ),
+        (
+            "javascript",
+            "function addUp(a, b) {\n  return a + b;\n}\n\n// Example usage:\nthrow new Error('top level');\nmodule.exports = { addUp };\n",
+        ),
+        (
+            "typescript",
+            "import { addUp } from './solution';\n\nexport function addUp(a: number, b: number): number {\n  return a + b;\n}\n",
+        ),
+        (
+            "cpp",
+            "#include <iostream>\n\nlong long add_up(long long a, long long b) { return a + b; }\n\nint main() {\n    std::cout << add_up(1, 2) << std::endl;\n    return 0;\n}\n",
+        ),
+        (
+            "c",
+            "#include <stdio.h>\n\nlong long add_up(long long a, long long b) { return a + b; }\n\nint main(void) {\n    printf(\"%lld\\n\", add_up(1, 2));\n    return 0;\n}\n",
+        ),
     ];
     for (name, solution) in bare {
         let lang = reg.get(name).unwrap();

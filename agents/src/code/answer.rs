@@ -485,13 +485,53 @@ impl Exercise {
     }
 }
 
-/// Removes a surrounding ```lang … ``` fence, if the model added one.
+/// Where decoding of a code answer stops: the fenced block's closing fence (an opening
+/// fence carries the language's name, so it does not match).
+pub const CODE_STOP: &[&str] = &["\n```\n", "\n``` \n"];
+
+/// A solution answered as code ([`Caller::ask_code`](crate::code::discussion)): the code of
+/// the first fenced block (or the whole answer, when it has none), and the prose before
+/// the block as its critique. A JSON `{"solution": …}` answer (a script's, or an endpoint
+/// that answers in JSON anyway) is read as JSON.
+pub fn parse_code(text: &str) -> Result<SolutionAnswer, String> {
+    let trimmed = text.trim();
+    if trimmed.starts_with('{')
+        && let Ok(mut a) = parse::<SolutionAnswer>(trimmed)
+    {
+        a.solution = strip_fences(&a.solution);
+        return Ok(a);
+    }
+    let fence =
+        trimmed.match_indices("```").map(|(i, _)| i).find(|&i| i == 0 || trimmed[..i].ends_with('\n'));
+    let (critique, code) = match fence {
+        Some(i) => (trimmed[..i].trim(), &trimmed[i..]),
+        None => ("", trimmed),
+    };
+    let solution = strip_fences(code);
+    if solution.trim().is_empty() {
+        return Err("the answer holds no code".into());
+    }
+    Ok(SolutionAnswer { critique: critique.to_string(), solution })
+}
+
+/// The code of a solution answer: the body of its first ```lang … ``` fence if the model
+/// added one, and never what follows a fence line. The 0.5B often closes its code with a
+/// fence and goes on in prose ("This code correctly defines …"), or ends with "```}".
 pub fn strip_fences(code: &str) -> String {
     let trimmed = code.trim();
-    let Some(rest) = trimmed.strip_prefix("```") else { return format!("{}\n", trimmed) };
-    let body = rest.split_once('\n').map_or("", |(_, b)| b);
-    let body = body.trim_end().strip_suffix("```").unwrap_or(body);
-    format!("{}\n", body.trim_end())
+    let is_fence = |l: &str| l.trim_start().starts_with("```");
+    let mut lines = trimmed.lines().peekable();
+    // A one-line lead-in ("Here is the code:") before the opening fence is prose too.
+    let lead_in = trimmed.lines().next().is_some_and(|l| l.trim_end().ends_with(':'))
+        && trimmed.lines().nth(1).is_some_and(is_fence);
+    if lead_in {
+        lines.next();
+    }
+    if lines.peek().is_some_and(|l| is_fence(l)) {
+        lines.next();
+    }
+    let body: Vec<&str> = lines.take_while(|l| !is_fence(l)).collect();
+    format!("{}\n", body.join("\n").trim_end())
 }
 
 fn strings_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -517,6 +557,38 @@ fn strings_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Strin
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_code_answer_is_its_first_block_with_the_prose_before_it_as_critique() {
+        let a = parse_code("The task is clear.\n\n```go\npackage solution\n\nfunc F() int { return \"a\" == \"a\" }\n```\nIt works.").unwrap();
+        assert_eq!(a.critique, "The task is clear.");
+        assert_eq!(a.solution, "package solution\n\nfunc F() int { return \"a\" == \"a\" }\n");
+        // Stopped at the closing fence (CODE_STOP), and with no fence at all.
+        assert_eq!(
+            parse_code("```python\ndef f():\n    return 'x'").unwrap().solution,
+            "def f():\n    return 'x'\n"
+        );
+        assert_eq!(parse_code("def f():\n    return 1\n").unwrap().critique, "");
+        // JSON, as scripts and some endpoints answer.
+        let a = parse_code(r#"{"critique": "ok", "solution": "def f():\n    return 1\n"}"#).unwrap();
+        assert_eq!((a.critique.as_str(), a.solution.as_str()), ("ok", "def f():\n    return 1\n"));
+        assert!(parse_code("```rust\n```").is_err());
+        assert!(parse_code("  ").is_err());
+    }
+
+    #[test]
+    fn fences_and_what_follows_them_are_not_code() {
+        let code = "def f(x):\n    return x\n";
+        assert_eq!(strip_fences(code), code);
+        assert_eq!(strip_fences("```python\ndef f(x):\n    return x\n```"), code);
+        assert_eq!(strip_fences("Here is the code:\n```python\ndef f(x):\n    return x\n```\n"), code);
+        // Seen from the 0.5B: prose after a closing fence, and a stray brace after one.
+        assert_eq!(strip_fences("def f(x):\n    return x\n```\n\nThis code correctly defines `f`."), code);
+        assert_eq!(strip_fences("```rust\nfn f() {}\n```}"), "fn f() {}\n");
+        assert_eq!(strip_fences("fn f() {}\n```}"), "fn f() {}\n");
+        // A colon ending real code is not a lead-in.
+        assert_eq!(strip_fences("x = {\n  a:\n}"), "x = {\n  a:\n}\n");
+    }
 
     #[test]
     fn every_schema_includes_the_typed_inputs() {

@@ -21,9 +21,7 @@
 //! The model never writes a test or an expected value, and never decides keep or drop.
 
 use crate::code::agent::{LanguageAgent, first_line};
-use crate::code::answer::{
-    self, Draft, Exercise, Instruction, MAX_INPUTS, ProgramDraft, SolutionAnswer, strip_fences,
-};
+use crate::code::answer::{self, Draft, Exercise, Instruction, MAX_INPUTS, ProgramDraft};
 use crate::code::checker::{CaseRun, Checker, Execution, tail};
 use crate::code::discussion::{AskError, Caller, turn};
 use crate::code::gates;
@@ -47,8 +45,6 @@ const EXAMPLES_IN_PROMPT: usize = 3;
 const DRAFT_AGAIN: u64 = 900;
 /// The call number of inputs asked for again, typed by the signature.
 const INPUTS_AGAIN: u64 = 950;
-/// The team's most recent function names shown to a drafting agent.
-const WRITTEN_IN_PROMPT: usize = 24;
 
 /// A stock exercise (`prompts/code_examples.toml`).
 #[derive(Debug, Clone, Deserialize)]
@@ -271,24 +267,6 @@ struct Target<'a> {
     declaration: String,
     rules: String,
     tests: String,
-}
-
-/// Asks for a solution (`template` with `data`), strips its fences.
-async fn ask_solution(
-    caller: &Caller<'_>,
-    template: &'static str,
-    title: &str,
-    data: &Value,
-    call_no: u64,
-    usage: &mut Usage,
-) -> Result<Result<(SolutionAnswer, String), AskError>, CodeError> {
-    let answer = caller
-        .ask::<SolutionAnswer, _>(template, data, answer::solution_schema(title), call_no, usage)
-        .await?;
-    Ok(answer.map(|(mut a, raw)| {
-        a.solution = strip_fences(&a.solution);
-        (a, raw)
-    }))
 }
 
 /// One line on why a check failed.
@@ -656,7 +634,6 @@ pub(crate) async fn derive(
         "reflections": ctx.reflections,
         "faults": ctx.faults,
         "avoid": ctx.avoid,
-        "written": &topic.written[topic.written.len().saturating_sub(WRITTEN_IN_PROMPT)..],
     });
     let drafted = if program {
         draft_program(caller, lang, &rules, topic.written, data, usage, &mut d).await?
@@ -671,7 +648,7 @@ pub(crate) async fn derive(
         "lang": lang, "idea": idea, "declaration": declaration, "rules": rules, "program": program,
         "types": checker.type_guide(lang),
     });
-    let answer = ask_solution(caller, "code_implement", "implementation", &data, call_no, usage).await?;
+    let answer = caller.ask_code("code_implement", &data, call_no, usage).await?;
     let Some(first) = d.answered(lang, "implement", answer) else { return Ok(d) };
     let mut solution = checker.repair(lang, face.sig(), &first.solution);
     let mut attempts = 0u32;
@@ -719,7 +696,7 @@ pub(crate) async fn derive(
             "lang": lang, "declaration": declaration, "solution": solution, "problem": problem,
             "output": tail(&run.execution.output_tail, OUTPUT_IN_PROMPT), "rules": rules, "program": program,
         });
-        match ask_solution(caller, "code_fix", "solution", &data, call_no, usage).await? {
+        match caller.ask_code("code_fix", &data, call_no, usage).await? {
             Ok((a, raw)) => {
                 d.dialogue.push(turn(lang, "fix", &raw));
                 solution = checker.repair(lang, face.sig(), &a.solution);
@@ -888,18 +865,18 @@ pub(crate) async fn derive(
             "reflections": octx.reflections, "faults": octx.faults,
         });
         let mut odialogue = Vec::new();
-        let (mut osolution, critique) =
-            match ask_solution(caller, "code_translate", "translation", &data, call_no, usage).await? {
-                Ok((a, raw)) => {
-                    odialogue.push(turn(olang, "port", &raw));
-                    (checker.repair(olang, Some(sig), &a.solution), a.critique)
-                }
-                Err(e) => {
-                    d.note_error(&e);
-                    d.fail(olang, "port", e.stage(), e.reason());
-                    continue;
-                }
-            };
+        let (mut osolution, critique) = match caller.ask_code("code_translate", &data, call_no, usage).await?
+        {
+            Ok((a, raw)) => {
+                odialogue.push(turn(olang, "port", &raw));
+                (checker.repair(olang, Some(sig), &a.solution), a.critique)
+            }
+            Err(e) => {
+                d.note_error(&e);
+                d.fail(olang, "port", e.stage(), e.reason());
+                continue;
+            }
+        };
         if !critique.trim().is_empty() {
             d.critiques.push(format!("[{olang}] {}", first_line(&critique, 300)));
         }
@@ -929,7 +906,7 @@ pub(crate) async fn derive(
                 "lang": olang, "declaration": target.declaration, "solution": osolution, "problem": problem,
                 "output": tail(&exec.output_tail, OUTPUT_IN_PROMPT), "rules": target.rules, "program": false,
             });
-            match ask_solution(caller, "code_fix", "solution", &data, call_no, usage).await? {
+            match caller.ask_code("code_fix", &data, call_no, usage).await? {
                 Ok((a, raw)) => {
                     odialogue.push(turn(olang, "fix", &raw));
                     osolution = checker.repair(olang, Some(sig), &a.solution);
@@ -1072,7 +1049,7 @@ async fn fresh_solve(
             "lang": target.lang, "instruction": instruction, "declaration": target.declaration, "rules": target.rules,
             "program": target.sig.is_none(),
         });
-        match ask_solution(caller, "code_solve", "solution", &data, 500 + *call_no, usage).await? {
+        match caller.ask_code("code_solve", &data, 500 + *call_no, usage).await? {
             Ok((a, raw)) => {
                 dialogue.push(turn(target.lang, "fresh_solve", &raw));
                 let solution = checker.repair(target.lang, target.sig, &a.solution);

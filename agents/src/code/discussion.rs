@@ -117,20 +117,54 @@ impl Caller<'_> {
         call_no: u64,
         usage: &mut Usage,
     ) -> Result<Result<(T, String), AskError>, CodeError> {
+        Ok(match self.send(template, data, Some(schema), call_no, usage).await? {
+            Ok(raw) => answer::parse::<T>(&raw).map(|v| (v, raw)).map_err(AskError::Parse),
+            Err(e) => Err(e),
+        })
+    }
+
+    /// One call answered with code: a fenced block, not a JSON string, so the model does
+    /// not have to escape the code (the 0.5B cut its code at the first unescaped quote),
+    /// and no grammar holds it. Decoding stops at the block's closing fence.
+    pub(crate) async fn ask_code<D: Serialize>(
+        &self,
+        template: &'static str,
+        data: &D,
+        call_no: u64,
+        usage: &mut Usage,
+    ) -> Result<Result<(answer::SolutionAnswer, String), AskError>, CodeError> {
+        Ok(match self.send(template, data, None, call_no, usage).await? {
+            Ok(raw) => answer::parse_code(&raw).map(|v| (v, raw)).map_err(AskError::Parse),
+            Err(e) => Err(e),
+        })
+    }
+
+    /// Renders `template`, sends it (under `schema`, if any) and returns the raw answer.
+    async fn send<D: Serialize>(
+        &self,
+        template: &'static str,
+        data: &D,
+        schema: Option<serde_json::Value>,
+        call_no: u64,
+        usage: &mut Usage,
+    ) -> Result<Result<String, AskError>, CodeError> {
         let prompt = self.prompts.render(template, data)?;
         let system = self.prompts.render("system", &serde_json::json!({}))?;
         let mut req = ChatRequest::new(vec![Message::system(system), Message::user(prompt)]);
         req.temperature = self.sampling.temperature;
         req.max_tokens = self.sampling.max_tokens;
         req.seed = Some(self.seed.wrapping_add(call_no));
-        req.json_schema = Some(schema);
+        if schema.is_none() {
+            req.stop = answer::CODE_STOP.iter().map(|s| s.to_string()).collect();
+        }
+        req.json_schema = schema;
         let resp = match self.model.chat(req).await {
             Ok(r) => r,
             Err(e) => return Ok(Err(AskError::Llm(e))),
         };
         usage.add(&resp);
         tracing::debug!(template, answer = %resp.content, "model answered");
-        Ok(answer::parse::<T>(&resp.content).map(|v| (v, resp.content.clone())).map_err(AskError::Parse))
+        Ok(Ok(resp.content))
     }
 }
 

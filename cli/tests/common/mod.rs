@@ -94,7 +94,8 @@ fn code_answer(title: &str, prompt: &str, counter: &AtomicUsize) -> String {
             let (_, _, instruction) = TOPICS[topic(entry).unwrap_or(0)];
             serde_json::json!({"instruction": instruction, "explanation": "One expression."}).to_string()
         }
-        "solution" | "implementation" => {
+        // Code is asked for without a schema (answered in a fence or, as here, in JSON).
+        "" => {
             let decl =
                 prompt.split("define exactly: `def ").nth(1).and_then(|r| r.split('(').next()).unwrap_or("");
             let (name, body, _) = TOPICS[topic(decl).unwrap_or(0)];

@@ -357,7 +357,7 @@ impl Language {
         let name = sig.map(|s| self.entry_name(s));
         let mut out = solution.to_string();
         for r in &spec.repairs {
-            let fields = [&r.unless, &r.prepend, &r.append, &r.find, &r.replace];
+            let fields = [&r.unless, &r.prepend, &r.append, &r.find, &r.replace, &r.drop_block, &r.cut_from];
             let needs_name = fields.iter().any(|f| f.contains("@name@"));
             let Some(filled) = (match &name {
                 Some(n) => Some(fields.map(|f| f.replace("@name@", n))),
@@ -366,12 +366,18 @@ impl Language {
             }) else {
                 continue;
             };
-            let [unless, prepend, append, find, replace] = filled;
-            if out.contains(&unless) {
+            let [unless, prepend, append, find, replace, drop_block, cut_from] = filled;
+            if !unless.is_empty() && out.contains(&unless) {
                 continue;
             }
             if !find.is_empty() {
                 out = out.replacen(&find, &replace, 1);
+            }
+            if !drop_block.is_empty() {
+                out = without_block(&out, &drop_block);
+            }
+            if !cut_from.is_empty() {
+                out = cut_from_line(&out, &cut_from);
             }
             out = format!("{prepend}{out}{append}");
         }
@@ -518,12 +524,20 @@ impl Language {
     }
 }
 
-/// A mechanical repair: when `unless` does not occur in a solution, its first `find` is
-/// replaced by `replace` and `prepend`/`append` are added. `@name@` is the entry point.
+/// A mechanical repair: when `unless` does not occur in a solution (an empty `unless`
+/// always applies), its first `find` is replaced by `replace`, the braced block of the
+/// first line starting with `drop_block` is removed, everything from the first unindented
+/// line starting with `cut_from` (any case) is removed, and `prepend`/`append` are added.
+/// `@name@` is the entry point.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Repair {
+    #[serde(default)]
     pub unless: String,
+    #[serde(default)]
+    pub drop_block: String,
+    #[serde(default)]
+    pub cut_from: String,
     #[serde(default)]
     pub prepend: String,
     #[serde(default)]
@@ -532,6 +546,54 @@ pub struct Repair {
     pub find: String,
     #[serde(default)]
     pub replace: String,
+}
+
+/// `text` without the first line that starts with `head` and the braced block it opens
+/// (through its matching `}`); `text` itself when there is no such line or the braces do
+/// not balance. Braces inside string and char literals are not told apart: a block they
+/// unbalance is left in place, never cut short.
+fn without_block(text: &str, head: &str) -> String {
+    let mut start = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with(head) {
+            start = Some(offset);
+            break;
+        }
+        offset += line.len();
+    }
+    let Some(start) = start else { return text.to_string() };
+    let Some(open) = text[start..].find('{').map(|i| start + i) else { return text.to_string() };
+    let mut depth = 0usize;
+    for (i, c) in text[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    let end = open + i + 1;
+                    let end = text[end..].find('\n').map_or(text.len(), |n| end + n + 1);
+                    return format!("{}{}", &text[..start], &text[end..]);
+                }
+            }
+            _ => {}
+        }
+    }
+    text.to_string()
+}
+
+/// `text` up to its first unindented line starting with `head` (compared in lower case):
+/// the top-level "Example usage:" code small models add after the function.
+fn cut_from_line(text: &str, head: &str) -> String {
+    let head = head.to_lowercase();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.to_lowercase().starts_with(&head) {
+            return format!("{}\n", text[..offset].trim_end());
+        }
+        offset += line.len();
+    }
+    text.to_string()
 }
 
 /// A float as a literal every registered language reads as the same double.
@@ -601,6 +663,29 @@ mod tests {
     use super::*;
     use crate::Registry;
     use serde_json::json;
+
+    #[test]
+    fn a_dropped_block_goes_through_its_matching_brace() {
+        let c = "long f(void) { return 1; }\n\nint main(void) {\n    if (f()) { return 0; }\n    return 1;\n}\nint g;\n";
+        assert_eq!(without_block(c, "int main("), "long f(void) { return 1; }\n\nint g;\n");
+        // No such line, or braces that do not balance: left as it is.
+        assert_eq!(without_block("int f() {}\n", "int main("), "int f() {}\n");
+        assert_eq!(without_block("int main() {\n  {\n", "int main("), "int main() {\n  {\n");
+    }
+
+    #[test]
+    fn top_level_example_code_is_cut() {
+        let py =
+            "def f(x):\n    # example usage inside is kept\n    return x\n\n# Example usage:\nprint(f(1))\n";
+        assert_eq!(
+            cut_from_line(py, "# example usage"),
+            "def f(x):\n    # example usage inside is kept\n    return x\n"
+        );
+        assert_eq!(
+            cut_from_line("def f(x):\n    return x\n", "# example usage"),
+            "def f(x):\n    return x\n"
+        );
+    }
 
     #[test]
     fn names_follow_each_convention() {

@@ -305,7 +305,7 @@ async fn a_draft_that_copies_the_prompts_example_or_misses_the_notation_is_asked
     assert_eq!(drafts.len(), 6);
     assert!(drafts[5].contains("Your last signature, `count_above`, is not usable"), "{}", drafts[5]);
     assert!(
-        drafts[1].contains("Your last answer, `clamp_all`, is one of our own stock examples")
+        drafts[1].contains("Your last answer is one of our own stock examples")
             && !drafts[0].contains("Your last answer")
     );
     // No draft prompt shows a stock function to copy (the 0.5B copied whatever it was shown).
@@ -362,17 +362,13 @@ async fn a_draft_under_a_name_the_team_already_kept_is_asked_for_once_more_acros
     assert_eq!(kept, vec!["clamp_sum".to_string(), "count_above".to_string()], "{stages:?}");
     assert!(stages.is_empty(), "{stages:?}");
     assert_eq!(drafts.len(), 3);
-    assert!(!drafts[0].contains("already used"), "{}", drafts[0]);
-    assert!(
-        drafts[1].contains("Names the team has already used") && drafts[1].contains("`clamp_sum`"),
-        "{}",
-        drafts[1]
-    );
-    assert!(
-        drafts[2].contains("Your last answer, `clamp_sum`, is a function the team already wrote"),
-        "{}",
-        drafts[2]
-    );
+    // The team's names are never listed: the 0.5B copied whatever names a prompt listed.
+    for d in &drafts {
+        assert!(!d.contains("already used"), "{d}");
+    }
+    assert!(!drafts[1].contains("Your last answer"), "{}", drafts[1]);
+    assert!(drafts[2].contains("Your last answer is a function the team already wrote"), "{}", drafts[2]);
+    assert!(!drafts[2].contains("`clamp_sum`, is"), "{}", drafts[2]);
     // Run 2, sharing the memory: both names are known from the start; a draft that
     // reuses one twice is dropped at `repeated_function`.
     let model = RoleModel::new()
@@ -380,7 +376,7 @@ async fn a_draft_under_a_name_the_team_already_kept_is_asked_for_once_more_acros
     let (kept, stages, drafts) = run(model, "two", 1).await;
     assert!(kept.is_empty(), "{kept:?}");
     assert_eq!(stages, vec!["repeated_function".to_string()]);
-    assert!(drafts[0].contains("`clamp_sum`, `count_above`"), "{}", drafts[0]);
+    assert!(!drafts[0].contains("already used"), "{}", drafts[0]);
 
     // Run 3 resumes run 1 as if killed after clamp_sum was kept but before its item was
     // journaled: the item drafts clamp_sum again, and its own sample (in this dataset)
@@ -398,11 +394,6 @@ async fn a_draft_under_a_name_the_team_already_kept_is_asked_for_once_more_acros
     assert_eq!(kept, vec!["clamp_sum".to_string(), "count_above".to_string()], "{stages:?}");
     assert!(stages.is_empty(), "{stages:?}");
     assert_eq!(drafts.len(), 1, "no second draft: {drafts:?}");
-    assert!(
-        drafts[0].contains("already used (yours must be a new function under a new name): `count_above`."),
-        "{}",
-        drafts[0]
-    );
 }
 
 #[test]

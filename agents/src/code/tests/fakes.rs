@@ -93,8 +93,18 @@ impl RoleModel {
 }
 
 fn role_of(req: &ChatRequest) -> String {
-    let title = req.json_schema.as_ref().and_then(|s| s["title"].as_str()).unwrap_or("").to_string();
     let text = req.messages.last().map(|m| m.content.as_str()).unwrap_or("");
+    let title = match req.json_schema.as_ref() {
+        Some(schema) => schema["title"].as_str().unwrap_or("").to_string(),
+        // Code is asked for without a schema: which call it is shows in the prompt.
+        None if text.contains(" agent of a team that writes programming exercises. Translate") => {
+            "translation".into()
+        }
+        None if text.contains("Implement this function") || text.contains("Write this program") => {
+            "implementation".into()
+        }
+        None => "solution".into(),
+    };
     match title.as_str() {
         "port" => {
             let lang = text.strip_prefix("You are the ").and_then(|t| t.split(' ').next()).unwrap_or("?");
