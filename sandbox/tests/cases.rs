@@ -186,8 +186,8 @@ fn program_cases_round_trip_through_stdin() {
 
 /// What small models leave out of a solution (Go's `package` line or the wrong one, a
 /// JavaScript or TypeScript export, Rust's `pub`) is put back, and what they add (a `main`
-/// of their own, top-level example calls, a TypeScript file importing itself) is taken
-/// out by the language's repairs: the bare solution fails its rendered tests in the real
+/// of their own, top-level example calls, unused Go imports, a TypeScript file importing
+/// itself) is taken out by the language's repairs: the bare solution fails its rendered tests in the real
 /// sandbox, the repaired one passes, and a complete solution is left as it is.
 #[test]
 fn repairs_put_back_what_a_solution_left_out() {
@@ -208,6 +208,11 @@ fn repairs_put_back_what_a_solution_left_out() {
         // Seen from the 0.5B: a private Rust function, and a C or C++ `main` of its own.
         ("rust", "fn add_up(a: i64, b: i64) -> i64 {\n    a + b\n}\n"),
         ("typescript", "const addUp = (a: number, b: number): number => a + b;\n"),
+        (
+            "go",
+            "package solution\n\nimport (\n\t\"fmt\"\n\t\"math\"\n)\n\nfunc AddUp(a int, b int) int {\n\treturn a + b\n}\n",
+        ),
+        ("javascript", "function addUp(a, b) {\n  return a + b;\n}\n\nmodule.exports = addUp;\n"),
         (
             "python",
             "def add_up(a, b):\n    return a + b\n\n# Example usage:\nprint(add_up(1, 2))\nraise SystemExit(3)\n",

@@ -389,7 +389,6 @@ pub fn all_schemas() -> Vec<Value> {
         reflection_schema(),
         judge_schema(),
     ];
-    all.extend(["solution", "translation", "implementation"].map(solution_schema));
     // Inputs typed by a signature with every constructor.
     all.extend(EVERY_TYPE.parse::<sandbox::cases::Signature>().ok().map(|sig| inputs_schema(&sig)));
     all
@@ -402,19 +401,6 @@ pub fn instruction_schema() -> Value {
         "properties": {"instruction": text(600), "explanation": text(300)},
         "required": ["instruction", "explanation"],
     })
-}
-
-/// A solution alone (`title` tells a fresh solve, a fix and a translation apart).
-pub fn solution_schema(title: &str) -> Value {
-    let mut props = serde_json::Map::new();
-    let mut required = Vec::new();
-    if title == "translation" {
-        props.insert("critique".into(), text(200));
-        required.push("critique");
-    }
-    props.insert("solution".into(), text(1500));
-    required.push("solution");
-    json!({"title": title, "type": "object", "properties": props, "required": required})
 }
 
 pub fn summary_schema() -> Value {
@@ -485,9 +471,10 @@ impl Exercise {
     }
 }
 
-/// Where decoding of a code answer stops: the fenced block's closing fence (an opening
-/// fence carries the language's name, so it does not match).
-pub const CODE_STOP: &[&str] = &["\n```\n", "\n``` \n"];
+/// Where decoding of a code answer stops: the fenced block's closing fence, then a blank
+/// line (prose follows). A bare opening fence is followed by code, so it does not match;
+/// `"\n```\n"` alone cut a translation at its opening fence, after the critique.
+pub const CODE_STOP: &[&str] = &["\n```\n\n"];
 
 /// A solution answered as code ([`Caller::ask_code`](crate::code::discussion)): the code of
 /// the first fenced block (or the whole answer, when it has none), and the prose before

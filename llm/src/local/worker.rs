@@ -422,7 +422,13 @@ impl Worker<'_> {
         self.stats.generated_tokens.fetch_add(1, Ordering::Relaxed);
         let before = seq.text.len();
         vocab.token_to_piece_into(token, &mut seq.text, false, None);
+        let looping = || seq.job.grammar.is_none() && seq.text[before..].contains(&b'\n');
         if let Some(cut) = find_stop(&seq.text, before, &seq.job.stop) {
+            seq.text.truncate(cut);
+            self.finish(id);
+        } else if looping()
+            && let Some(cut) = repeating(&seq.text)
+        {
             seq.text.truncate(cut);
             self.finish(id);
         } else if seq.generated >= seq.job.max_tokens {
@@ -513,9 +519,53 @@ fn find_stop(text: &[u8], before: usize, stops: &[String]) -> Option<usize> {
         .min()
 }
 
+/// Consecutive copies of one line after which free text is taken to be looping.
+const REPEATS: usize = 6;
+
+/// Where free text that is looping should end: when its last [`REPEATS`] complete lines
+/// are one and the same non-blank line, just after the first of them. Small models fall
+/// into such loops (`console.log(anagram("apple", "pale"));` until the token limit), and
+/// every copy costs decoding time.
+fn repeating(text: &[u8]) -> Option<usize> {
+    let last_newline = text.iter().rposition(|&b| b == b'\n')?;
+    let mut lines = Vec::with_capacity(REPEATS);
+    let mut end = last_newline;
+    while lines.len() < REPEATS {
+        let start = text[..end].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        lines.push(&text[start..end]);
+        if start == 0 {
+            break;
+        }
+        end = start - 1;
+    }
+    let first = lines.first()?;
+    let same = lines.len() == REPEATS && lines.iter().all(|l| l == first);
+    if !same || first.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    // The earliest copy starts `REPEATS - 1` copies (each `first` plus its newline) before
+    // the last one; keep it and its newline.
+    Some(last_newline + 1 - (REPEATS - 1) * (first.len() + 1))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::find_stop;
+    use super::{REPEATS, find_stop, repeating};
+
+    #[test]
+    fn a_line_repeated_to_the_end_is_cut_after_its_first_copy() {
+        let head = "function f() {\n  return 1;\n}\n";
+        let copy = "console.log(f());\n";
+        let text = format!("{head}{}", copy.repeat(REPEATS));
+        assert_eq!(repeating(text.as_bytes()), Some(head.len() + copy.len()));
+        assert_eq!(repeating(format!("{head}{}", copy.repeat(REPEATS - 1)).as_bytes()), None);
+        // Blank lines, and lines that differ, are not a loop.
+        assert_eq!(repeating(format!("{head}{}", "\n".repeat(REPEATS + 2)).as_bytes()), None);
+        let varied: String = (0..REPEATS * 2).map(|i| format!("x{i}\n")).collect();
+        assert_eq!(repeating(varied.as_bytes()), None);
+        // The whole text may be the loop.
+        assert_eq!(repeating(copy.repeat(REPEATS).as_bytes()), Some(copy.len()));
+    }
 
     #[test]
     fn stop_strings_are_found_across_token_boundaries() {

@@ -379,6 +379,9 @@ impl Language {
             if !cut_from.is_empty() {
                 out = cut_from_line(&out, &cut_from);
             }
+            if r.prune_quoted_imports {
+                out = without_unused_quoted_imports(&out);
+            }
             out = format!("{prepend}{out}{append}");
         }
         out
@@ -527,8 +530,9 @@ impl Language {
 /// A mechanical repair: when `unless` does not occur in a solution (an empty `unless`
 /// always applies), its first `find` is replaced by `replace`, the braced block of the
 /// first line starting with `drop_block` is removed, everything from the first unindented
-/// line starting with `cut_from` (any case) is removed, and `prepend`/`append` are added.
-/// `@name@` is the entry point.
+/// line starting with `cut_from` (any case) is removed, with `prune_quoted_imports` the
+/// import lines of packages the code never uses (Go refuses them) are removed, and
+/// `prepend`/`append` are added. `@name@` is the entry point.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Repair {
@@ -538,6 +542,8 @@ pub struct Repair {
     pub drop_block: String,
     #[serde(default)]
     pub cut_from: String,
+    #[serde(default)]
+    pub prune_quoted_imports: bool,
     #[serde(default)]
     pub prepend: String,
     #[serde(default)]
@@ -594,6 +600,25 @@ fn cut_from_line(text: &str, head: &str) -> String {
         offset += line.len();
     }
     text.to_string()
+}
+
+/// `text` without its import lines (`"a/b"` inside `import (…)`, or `import "a/b"`) of a
+/// package `b` that no other line uses as `b.`.
+fn without_unused_quoted_imports(text: &str) -> String {
+    let package = |line: &str| -> Option<String> {
+        let l = line.trim();
+        let l = l.strip_prefix("import ").map_or(l, str::trim);
+        let path = l.strip_prefix('"')?.strip_suffix('"')?;
+        let name = path.rsplit('/').next()?;
+        (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .then(|| name.to_string())
+    };
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let used = |name: &str| {
+        let needle = format!("{name}.");
+        lines.iter().any(|l| package(l).is_none() && l.contains(&needle))
+    };
+    lines.iter().filter(|l| package(l).is_none_or(|name| used(&name))).copied().collect()
 }
 
 /// A float as a literal every registered language reads as the same double.
@@ -671,6 +696,18 @@ mod tests {
         // No such line, or braces that do not balance: left as it is.
         assert_eq!(without_block("int f() {}\n", "int main("), "int f() {}\n");
         assert_eq!(without_block("int main() {\n  {\n", "int main("), "int main() {\n  {\n");
+    }
+
+    #[test]
+    fn unused_go_imports_are_pruned() {
+        let go = "package solution\n\nimport (\n\t\"fmt\"\n\t\"math\"\n\t\"unicode/utf8\"\n)\nimport \"sort\"\n\nfunc F(s string) int {\n\treturn utf8.RuneCountInString(s)\n}\n";
+        assert_eq!(
+            without_unused_quoted_imports(go),
+            "package solution\n\nimport (\n\t\"unicode/utf8\"\n)\n\nfunc F(s string) int {\n\treturn utf8.RuneCountInString(s)\n}\n"
+        );
+        // A string on a line of its own is not an import unless it names a package.
+        let kept = "var s = []string{\n\t\"a b\",\n}\n";
+        assert_eq!(without_unused_quoted_imports(kept), kept);
     }
 
     #[test]
