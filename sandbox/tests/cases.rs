@@ -7,7 +7,7 @@
 mod common;
 
 use sandbox::cases::{self, CallCase, CaseError, Io, IoCase, Signature};
-use sandbox::{Language, Registry, Sandbox};
+use sandbox::{Language, Outcome, Registry, Sandbox};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -107,7 +107,39 @@ fn round_trip(sb: &Sandbox, lang: &Language, sig: &Signature, f: &SigFixture, so
     if rec.passed() {
         problems.push(format!("{id}: the stub passes the derived tests"));
     }
+    // The "return a default value" mutant: the return type's zero literal compiles in place
+    // of a one-line `return`, and the cases reject it.
+    match lang.default_return(sig) {
+        Ok(zero) => {
+            if let Some(mutant) = zero_first_return(solution, &zero) {
+                let rec = sb.check(lang, &mutant, &tests).unwrap();
+                // Go rejects a variable or import the mutant left unused: that mutant is left
+                // out of the score, not a fault of the literal.
+                let unused = ["declared and not used", "declared but not used", "imported and not used"]
+                    .iter()
+                    .any(|m| rec.stderr_tail.contains(m));
+                let bad_literal = matches!(rec.outcome, Outcome::CompileError { .. }) && !unused;
+                if bad_literal || rec.passed() {
+                    problems.push(format!(
+                        "{id}: returning `{zero}` gave {}, want a compiled failure\n{mutant}\n{}",
+                        rec.outcome, rec.stderr_tail
+                    ));
+                }
+            }
+        }
+        Err(e) => problems.push(format!("{id}: no zero literal for the return type: {e}")),
+    }
     problems
+}
+
+/// `solution` with its first one-line `return …` returning `zero` instead.
+fn zero_first_return(solution: &str, zero: &str) -> Option<String> {
+    let at = solution.find("return ")? + "return ".len();
+    let end = at + solution[at..].find('\n')?;
+    let line = &solution[at..end];
+    let expr = line.trim_end().trim_end_matches(';');
+    (expr.trim() != zero && !expr.trim().is_empty())
+        .then(|| format!("{}{zero}{}", &solution[..at], &solution[at + expr.len()..]))
 }
 
 #[test]

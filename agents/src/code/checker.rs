@@ -103,6 +103,10 @@ pub trait Checker: Send + Sync {
     fn declaration(&self, _lang: &str, _sig: &Signature) -> Result<String, String> {
         Err(NO_CASES.into())
     }
+    /// The zero value of `sig`'s return type as a `lang` literal, when `lang` can spell it.
+    fn default_return(&self, _lang: &str, _sig: &Signature) -> Option<String> {
+        None
+    }
     /// The entry point's name in `lang`'s naming convention.
     fn entry_name(&self, _lang: &str, sig: &Signature) -> String {
         sig.name.clone()
@@ -269,6 +273,10 @@ impl Checker for SandboxChecker {
     fn declaration(&self, lang: &str, sig: &Signature) -> Result<String, String> {
         let language = self.language(lang).map_err(|e| e.to_string())?;
         language.render_signature(sig).map_err(|e| e.to_string())
+    }
+
+    fn default_return(&self, lang: &str, sig: &Signature) -> Option<String> {
+        self.language(lang).ok()?.default_return(sig).ok()
     }
 
     fn entry_name(&self, lang: &str, sig: &Signature) -> String {

@@ -756,18 +756,19 @@ pub(crate) async fn derive(
         });
         return Ok(d);
     }
-    let mutation = match mutation_gate(checker, lang, &solution, &source.tests, topic.min_mutation_score)? {
-        Ok(m) => m,
-        Err(reason) => {
-            d.failures.push(DerivedFailure {
-                solution: solution.clone(),
-                attempts,
-                concepts: concepts.clone(),
-                ..failure(lang, "propose", "mutation", &reason)
-            });
-            return Ok(d);
-        }
-    };
+    let mutation =
+        match mutation_gate(checker, lang, face.sig(), &solution, &source.tests, topic.min_mutation_score)? {
+            Ok(m) => m,
+            Err(reason) => {
+                d.failures.push(DerivedFailure {
+                    solution: solution.clone(),
+                    attempts,
+                    concepts: concepts.clone(),
+                    ..failure(lang, "propose", "mutation", &reason)
+                });
+                return Ok(d);
+            }
+        };
     d.signature = face.sig().cloned();
     d.cases = case_set.to_json();
 
@@ -938,19 +939,25 @@ pub(crate) async fn derive(
             });
             continue;
         }
-        let omutation =
-            match mutation_gate(checker, olang, &osolution, &target.tests, topic.min_mutation_score)? {
-                Ok(m) => m,
-                Err(reason) => {
-                    d.failures.push(DerivedFailure {
-                        solution: osolution.clone(),
-                        attempts: oattempts,
-                        instruction: oinstruction,
-                        ..failure(olang, "port", "mutation", &reason)
-                    });
-                    continue;
-                }
-            };
+        let omutation = match mutation_gate(
+            checker,
+            olang,
+            Some(sig),
+            &osolution,
+            &target.tests,
+            topic.min_mutation_score,
+        )? {
+            Ok(m) => m,
+            Err(reason) => {
+                d.failures.push(DerivedFailure {
+                    solution: osolution.clone(),
+                    attempts: oattempts,
+                    instruction: oinstruction,
+                    ..failure(olang, "port", "mutation", &reason)
+                });
+                continue;
+            }
+        };
         match fresh_solve(
             caller,
             checker,
@@ -1000,11 +1007,13 @@ pub(crate) async fn derive(
 fn mutation_gate(
     checker: &dyn Checker,
     lang: &str,
+    sig: Option<&Signature>,
     solution: &str,
     tests: &str,
     min: f64,
 ) -> Result<Result<MutationResult, String>, CodeError> {
-    let result = mutate::measure(checker, lang, solution, tests)?;
+    let zero = sig.and_then(|sig| checker.default_return(lang, sig));
+    let result = mutate::measure(checker, lang, solution, tests, zero.as_deref())?;
     Ok(match result.score() {
         Some(score) if score < min => Err(format!(
             "the cases reject {} of {} mutants of the solution ({score:.2}, below {min})",

@@ -1,13 +1,19 @@
 //! Test strength by mutation: mechanical mutants of a solution, and the share of them its
 //! tests reject (`verification.mutation_score`).
 //!
-//! Mutants change one thing outside strings and comments: an arithmetic or logical
-//! operator, a comparison (`<` ↔ `<=`, `==` ↔ `!=`), an integer constant shifted by one, a
-//! boolean constant, or an `if` condition negated. Only operators written with spaces
-//! around them are touched, so generics (`Vec<i64>`), arrows and unary minus stay intact.
-//! A mutant that does not compile says nothing about the tests and is left out of the
-//! score. The stub check (tests must fail on the empty solution) stands in for the
-//! "return a default value" mutant.
+//! Mutants change one thing outside strings and comments, and most sites give more than
+//! one mutant, as mutation tools do: an arithmetic operator swapped for two others, a
+//! comparison for its strict or non-strict twin and its opposite (`<` → `<=`, `>`), `==` ↔
+//! `!=`, `&&` ↔ `||`, a compound assignment (`+=` → `-=`), `min` ↔ `max`, an integer
+//! constant shifted up and down by one, a boolean constant, and an `if` or `while`
+//! condition negated. Comparisons are touched only when written with spaces around them,
+//! so generics (`Vec<i64>`), arrows and includes stay intact; `+ - * %` also between two
+//! operands written without spaces (`n+1`), never as a unary sign, `++`, `->` or an
+//! exponent. A mutant that does not compile says nothing about the tests and is left out
+//! of the score. Where the signature's return type has a literal in the language, each
+//! `return …` on one line also gets a mutant returning the type's zero value instead
+//! (`0`, `""`, an empty list). The stub check (tests must fail on the empty solution)
+//! stays.
 
 use crate::code::checker::{CheckError, Checker};
 
@@ -37,37 +43,61 @@ impl MutationResult {
     }
 }
 
-/// Swaps of operators written between spaces, longest first.
-const SWAPS: &[(&str, &str)] = &[
-    (" === ", " !== "),
-    (" !== ", " === "),
-    (" <= ", " < "),
-    (" >= ", " > "),
-    (" == ", " != "),
-    (" != ", " == "),
-    (" && ", " || "),
-    (" || ", " && "),
-    (" and ", " or "),
-    (" or ", " and "),
-    (" < ", " <= "),
-    (" > ", " >= "),
-    (" + ", " - "),
-    (" - ", " + "),
-    (" * ", " + "),
-    (" // ", " * "),
-    (" / ", " * "),
-    (" % ", " * "),
+/// Replacements of operators written between spaces, longest first.
+const SWAPS: &[(&str, &[&str])] = &[
+    (" === ", &[" !== "]),
+    (" !== ", &[" === "]),
+    (" <= ", &[" < ", " > "]),
+    (" >= ", &[" > ", " < "]),
+    (" == ", &[" != "]),
+    (" != ", &[" == "]),
+    (" && ", &[" || "]),
+    (" || ", &[" && "]),
+    (" += ", &[" -= "]),
+    (" -= ", &[" += "]),
+    (" *= ", &[" += "]),
+    (" and ", &[" or "]),
+    (" or ", &[" and "]),
+    (" < ", &[" <= ", " > "]),
+    (" > ", &[" >= ", " < "]),
+    (" + ", &[" - ", " * "]),
+    (" - ", &[" + ", " * "]),
+    (" * ", &[" + ", " - "]),
+    (" // ", &[" * "]),
+    (" / ", &[" * "]),
+    (" % ", &[" * ", " + "]),
     // test(1)'s comparisons, in bash.
-    (" -lt ", " -le "),
-    (" -le ", " -lt "),
-    (" -gt ", " -ge "),
-    (" -ge ", " -gt "),
-    (" -eq ", " -ne "),
-    (" -ne ", " -eq "),
+    (" -lt ", &[" -le ", " -gt "]),
+    (" -le ", &[" -lt ", " -gt "]),
+    (" -gt ", &[" -ge ", " -lt "]),
+    (" -ge ", &[" -gt ", " -lt "]),
+    (" -eq ", &[" -ne "]),
+    (" -ne ", &[" -eq "]),
 ];
 
-/// Constant swaps, as whole words.
-const WORDS: &[(&str, &str)] = &[("true", "false"), ("false", "true"), ("True", "False"), ("False", "True")];
+/// Replacements of arithmetic operators written between two operands without spaces.
+const TIGHT: &[(u8, &[&str])] =
+    &[(b'+', &["-", "*"]), (b'-', &["+", "*"]), (b'*', &["+", "-"]), (b'%', &["*", "+"])];
+
+/// Constant and function swaps, as whole words.
+const WORDS: &[(&str, &str)] = &[
+    ("true", "false"),
+    ("false", "true"),
+    ("True", "False"),
+    ("False", "True"),
+    ("min", "max"),
+    ("max", "min"),
+];
+
+/// Negated conditions: what a condition starts with, and its negation.
+const NEGATIONS: &[(&str, &str)] = &[
+    ("if (", "if (!"),
+    ("while (", "while (!"),
+    ("if not ", "if "),
+    ("while not ", "while "),
+    ("if ", "if not "),
+    ("while ", "while not "),
+];
 
 /// Which bytes of `code` are code (not inside a string literal or a comment). `#` starts
 /// a comment in Python and bash and a preprocessor line in C, which is not mutated either.
@@ -102,32 +132,50 @@ fn code_mask(code: &str) -> Vec<bool> {
     mask
 }
 
-/// Every single-change mutant of `code`, in source order.
-pub fn all_mutants(code: &str) -> Vec<Mutant> {
+/// Every single-change mutant of `code`, in source order. `zero` is the literal a "return
+/// a default value" mutant returns, if the language can spell one.
+pub fn all_mutants(code: &str, zero: Option<&str>) -> Vec<Mutant> {
     let mask = code_mask(code);
     let is_code = |from: usize, len: usize| mask[from..from + len].iter().all(|m| *m);
     let mut sites: Vec<(usize, usize, String, String)> = Vec::new();
+    let mut site = |at: usize, len: usize, to: &str, change: String| {
+        sites.push((at, len, to.to_string(), change));
+    };
     let mut taken = vec![false; code.len()];
-    for (from, to) in SWAPS {
+    for (from, tos) in SWAPS {
         for (at, _) in code.match_indices(from) {
             if is_code(at, from.len()) && !taken[at + 1] {
                 taken[at + 1] = true;
-                sites.push((at, from.len(), to.to_string(), format!("`{}` → `{}`", from.trim(), to.trim())));
+                for to in *tos {
+                    site(at, from.len(), to, format!("`{}` → `{}`", from.trim(), to.trim()));
+                }
             }
         }
     }
     let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let b = code.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        let Some((_, tos)) = TIGHT.iter().find(|(op, _)| *op == c) else { continue };
+        let before = i > 0 && (ident(b[i - 1]) || matches!(b[i - 1], b')' | b']'));
+        let after = i + 1 < b.len() && (ident(b[i + 1]) || b[i + 1] == b'(');
+        // `1e-5`: a float's exponent, not a subtraction.
+        let exponent = i > 1 && matches!(b[i - 1], b'e' | b'E') && b[i - 2].is_ascii_digit();
+        if before && after && !exponent && is_code(i, 1) {
+            for to in *tos {
+                site(i, 1, to, format!("`{}` → `{to}`", c as char));
+            }
+        }
+    }
     for (from, to) in WORDS {
         for (at, _) in code.match_indices(from) {
             let end = at + from.len();
             let whole = (at == 0 || !ident(b[at - 1])) && (end == b.len() || !ident(b[end]));
             if whole && is_code(at, from.len()) {
-                sites.push((at, from.len(), to.to_string(), format!("`{from}` → `{to}`")));
+                site(at, from.len(), to, format!("`{from}` → `{to}`"));
             }
         }
     }
-    // Integer constants (not part of a name or a float), shifted by one.
+    // Integer constants (not part of a name or a float), shifted by one either way.
     let mut i = 0;
     while i < b.len() {
         if b[i].is_ascii_digit() && (i == 0 || !(ident(b[i - 1]) || b[i - 1] == b'.')) {
@@ -140,20 +188,55 @@ pub fn all_mutants(code: &str) -> Vec<Mutant> {
                 && is_code(i, j - i)
                 && let Ok(n) = code[i..j].parse::<i64>()
             {
-                sites.push((i, j - i, (n + 1).to_string(), format!("`{n}` → `{}`", n + 1)));
+                for m in [n + 1, n - 1] {
+                    site(i, j - i, &m.to_string(), format!("`{n}` → `{m}`"));
+                }
             }
             i = j;
         } else {
             i += 1;
         }
     }
-    // Negated conditions.
-    for (from, to) in [("if (", "if (!"), ("if not ", "if "), ("if ", "if not ")] {
+    for (from, to) in NEGATIONS {
         for (at, _) in code.match_indices(from) {
             let starts_word = at == 0 || !ident(b[at - 1]);
             if starts_word && is_code(at, from.len()) && !taken[at] {
                 taken[at] = true;
-                sites.push((at, from.len(), to.to_string(), format!("negated `{}`", from.trim())));
+                site(at, from.len(), to, format!("negated `{}`", from.trim()));
+            }
+        }
+    }
+    // Swapped operands of a non-commutative operator between two plain words (`a % b` →
+    // `b % a`), when neither is part of a longer expression.
+    let plain = |c: u8| ident(c) || c == b'.';
+    for op in [" - ", " / ", " // ", " % "] {
+        for (at, _) in code.match_indices(op) {
+            let mut l = at;
+            while l > 0 && ident(b[l - 1]) {
+                l -= 1;
+            }
+            let r0 = at + op.len();
+            let mut r = r0;
+            while r < b.len() && ident(b[r]) {
+                r += 1;
+            }
+            let bounded = (l == 0 || !(plain(b[l - 1]) || matches!(b[l - 1], b')' | b']')))
+                && (r == b.len() || !(plain(b[r]) || matches!(b[r], b'(' | b'[')));
+            let (left, right) = (&code[l..at], &code[r0..r]);
+            if l < at && r0 < r && left != right && bounded && is_code(l, r - l) {
+                let to = format!("{right}{op}{left}");
+                sites.push((l, r - l, to, format!("`{}` → `{right}{op}{left}`", &code[l..r])));
+            }
+        }
+    }
+    if let Some(zero) = zero {
+        for (at, _) in code.match_indices("return ") {
+            let from = at + "return ".len();
+            let line_end = code[from..].find('\n').map_or(code.len(), |e| from + e);
+            let expr = code[from..line_end].trim_end().trim_end_matches(';').trim_end();
+            let starts_word = at == 0 || !ident(b[at - 1]);
+            if starts_word && !expr.is_empty() && expr != zero && is_code(at, "return".len()) {
+                sites.push((from, expr.len(), zero.to_string(), format!("returns `{zero}`")));
             }
         }
     }
@@ -169,8 +252,8 @@ pub fn all_mutants(code: &str) -> Vec<Mutant> {
 }
 
 /// At most `max` mutants spread evenly over the source.
-pub fn mutants(code: &str, max: usize) -> Vec<Mutant> {
-    let all = all_mutants(code);
+pub fn mutants(code: &str, max: usize, zero: Option<&str>) -> Vec<Mutant> {
+    let all = all_mutants(code, zero);
     if all.len() <= max {
         return all;
     }
@@ -183,10 +266,11 @@ pub fn measure(
     lang: &str,
     solution: &str,
     tests: &str,
+    zero: Option<&str>,
 ) -> Result<MutationResult, CheckError> {
     let mut result = MutationResult::default();
     // All mutants at once: the sandbox runs them on all its slots.
-    let codes: Vec<String> = mutants(solution, MAX_MUTANTS).into_iter().map(|m| m.code).collect();
+    let codes: Vec<String> = mutants(solution, MAX_MUTANTS, zero).into_iter().map(|m| m.code).collect();
     for exec in checker.check_many(lang, &codes, tests)? {
         if exec.compiled {
             result.valid += 1;
@@ -204,21 +288,26 @@ mod tests {
     #[test]
     fn mutants_change_code_but_not_strings_comments_or_generics() {
         let code = "fn f(xs: &[i64]) -> Vec<i64> {\n    // a + b\n    let s = \"x < y\";\n    if xs.len() > 2 && true { return vec![xs[0] + 1]; }\n    vec![]\n}\n";
-        let changes: Vec<String> = all_mutants(code).into_iter().map(|m| m.change).collect();
+        let changes: Vec<String> = all_mutants(code, None).into_iter().map(|m| m.change).collect();
         assert_eq!(
             changes,
             vec![
                 "negated `if`",
                 "`>` → `>=`",
+                "`>` → `<`",
                 "`2` → `3`",
+                "`2` → `1`",
                 "`&&` → `||`",
                 "`true` → `false`",
                 "`0` → `1`",
+                "`0` → `-1`",
                 "`+` → `-`",
-                "`1` → `2`"
+                "`+` → `*`",
+                "`1` → `2`",
+                "`1` → `0`"
             ],
         );
-        for m in all_mutants(code) {
+        for m in all_mutants(code, None) {
             assert!(
                 m.code.contains("// a + b") && m.code.contains("\"x < y\"") && m.code.contains("Vec<i64>"),
                 "{}",
@@ -231,11 +320,43 @@ mod tests {
     fn python_conditions_are_negated_and_docstrings_left_alone() {
         let code =
             "def f(x):\n    \"\"\"Is x > 1?\"\"\"\n    if x >= 10:\n        return x - 1\n    return 0\n";
-        let all = all_mutants(code);
+        let all = all_mutants(code, None);
         assert!(all.iter().any(|m| m.code.contains("if not x >= 10:")));
         assert!(all.iter().all(|m| m.code.contains("\"\"\"Is x > 1?\"\"\"")));
-        assert_eq!(all.len(), 6, "{:?}", all.iter().map(|m| &m.change).collect::<Vec<_>>());
-        assert_eq!(mutants(code, 3).len(), 3);
+        assert_eq!(all.len(), 12, "{:?}", all.iter().map(|m| &m.change).collect::<Vec<_>>());
+        // `return x - 1` returns the zero instead; `return 0` already does.
+        let zeroed: Vec<Mutant> =
+            all_mutants(code, Some("0")).into_iter().filter(|m| m.change == "returns `0`").collect();
+        assert_eq!(zeroed.len(), 1);
+        assert!(zeroed[0].code.contains("        return 0\n    return 0\n"), "{}", zeroed[0].code);
+        assert_eq!(mutants(code, 3, None).len(), 3);
+    }
+
+    #[test]
+    fn tight_arithmetic_is_mutated_but_not_signs_increments_arrows_or_exponents() {
+        let code =
+            "fn f(n: i64) -> i64 {\n    let e = 1e-5;\n    let mut i = -n;\n    i++;\n    (n+1)*(i%2)\n}\n";
+        let changes: Vec<String> = all_mutants(code, None).into_iter().map(|m| m.change).collect();
+        assert_eq!(
+            changes
+                .iter()
+                .filter(|c| c.starts_with("`+`") || c.starts_with("`*`") || c.starts_with("`%`"))
+                .count(),
+            6,
+            "{changes:?}"
+        );
+        assert!(!changes.iter().any(|c| c.starts_with("`-`")), "{changes:?}");
+    }
+
+    #[test]
+    fn a_five_line_gcd_gets_at_least_eight_mutants() {
+        // The issue asks for k >= 8; the 0.5B's gcd (its most common kept function) had 3.
+        let py = "def gcd(a, b):\n    while b != 0:\n        a, b = b, a % b\n    return a\n";
+        let c = "int gcd(int a, int b) {\n    while (b != 0) {\n        int t = b;\n        b = a % b;\n        a = t;\n    }\n    return a;\n}\n";
+        for code in [py, c] {
+            let all = all_mutants(code, Some("0"));
+            assert!(all.len() >= 8, "{:?}", all.iter().map(|m| &m.change).collect::<Vec<_>>());
+        }
     }
 
     #[test]

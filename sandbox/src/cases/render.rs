@@ -425,6 +425,13 @@ impl Language {
         ))
     }
 
+    /// The zero value of `sig`'s return type as this language's literal, for the "return a
+    /// default value" mutant.
+    pub fn default_return(&self, sig: &Signature) -> Result<String, CaseError> {
+        let spec = self.call_spec()?;
+        spec.literal(&self.name, &sig.returns, &sig.returns.zero(), Pos::Value)
+    }
+
     fn render_call(&self, spec: &CaseSpec, sig: &Signature, args: &[Value]) -> Result<String, CaseError> {
         let args = sig.conform_args(args)?;
         let parts: Vec<String> = sig

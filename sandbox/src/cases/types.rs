@@ -56,6 +56,21 @@ impl Type {
         out
     }
 
+    /// The type's zero value: `0`, `0.0`, `false`, `""`, empty, `null`, a tuple of zeros.
+    /// What a "return a default value" mutant returns.
+    pub fn zero(&self) -> Value {
+        match self {
+            Type::Int => Value::from(0),
+            Type::Float => Value::from(0.0),
+            Type::Bool => Value::Bool(false),
+            Type::Str => Value::String(String::new()),
+            Type::List(_) => Value::Array(Vec::new()),
+            Type::Dict(..) => Value::Object(serde_json::Map::new()),
+            Type::Optional(_) => Value::Null,
+            Type::Tuple(ts) => Value::Array(ts.iter().map(Type::zero).collect()),
+        }
+    }
+
     /// How many distinct values the type has, when that is small (`bool`: 2).
     pub fn cardinality(&self) -> Option<usize> {
         match self {

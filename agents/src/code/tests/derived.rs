@@ -177,8 +177,9 @@ async fn derived_items_keep_what_execution_proves_and_drop_the_rest() {
     assert_eq!(expected, vec![json!(9), json!(0), json!(0), json!(4), json!(2), json!(7)]);
     assert_eq!(clamp.verification.tests_run, Some(6));
     assert_eq!(clamp.verification.fresh_solve_tries, Some(1));
-    // `x > t` and `n := 0` mutated: the cases catch the constant, not `>=` (no x equals t).
-    assert_eq!((recs[1].verification.mutation_score, recs[1].verification.mutants), (Some(0.5), Some(2)));
+    // `x > t` → `>=` or `<`, `n := 0` shifted both ways, `return n` → `return 0` (the
+    // negated `if` does not compile in Go): the cases catch all but `>=` (no x equals t).
+    assert_eq!((recs[1].verification.mutation_score, recs[1].verification.mutants), (Some(0.8), Some(5)));
     // One exercise, two languages, one family, the same cases.
     assert_eq!(recs[1].family, recs[2].family);
     assert_ne!(recs[0].family, recs[1].family);
@@ -261,10 +262,10 @@ async fn a_bash_program_gets_its_expected_output_from_running_it() {
         ("3\n4\n100\n", "1\n"),
     ];
     assert_eq!(cases, want.map(|(a, b)| (a.to_string(), b.to_string())).to_vec());
-    // `-gt` → `-ge` (the bash swaps), the constants shifted, `+` → `-`: every one of the 6
-    // mutants is caught.
+    // `-gt` → `-ge` or `-lt` (the bash swaps), the constants shifted both ways, `+` → `-`
+    // or `*`, the conditions negated: every one of the 12 mutants (the cap) is caught.
     assert_eq!(r.verification.mutation_score, Some(1.0), "{:?}", r.verification);
-    assert_eq!(r.verification.mutants, Some(6), "{:?}", r.verification);
+    assert_eq!(r.verification.mutants, Some(12), "{:?}", r.verification);
     assert_eq!(r.verification.fresh_solve_tries, Some(1));
     let check: sandbox::Check = serde_json::from_value(serde_json::to_value(&r.check).unwrap()).unwrap();
     assert!(checker.sandbox().replay(&check).unwrap().passed(), "the record does not replay");
