@@ -26,6 +26,7 @@ use crate::code::checker::{CaseRun, Checker, Execution, tail};
 use crate::code::discussion::{AskError, Caller, turn};
 use crate::code::gates;
 use crate::code::mutate::{self, MutationResult};
+use crate::code::pipeline::KeptFunction;
 use crate::code::seeds::Seed;
 use crate::code::verify::Verified;
 use crate::code::{CodeError, Usage};
@@ -81,6 +82,10 @@ pub(crate) struct DerivedTopic<'a> {
     /// run and in earlier ones sharing the memory: a draft under one of them is asked for
     /// once more, then dropped at `repeated_function`.
     pub written: &'a [String],
+    /// The same functions with their signatures and cases: a draft whose solution gives
+    /// one's results on all its cases is that exercise again under a new name, and is
+    /// dropped at `same_behaviour`.
+    pub kept: &'a [KeptFunction],
     /// The parameter and return types the proposer's language offers ([`draft_types`]).
     pub types: &'a DraftTypes,
 }
@@ -746,6 +751,15 @@ pub(crate) async fn derive(
         });
         return Ok(d);
     }
+    if let Some(reason) = same_behaviour(checker, lang, &face, &solution, topic.kept)? {
+        d.failures.push(DerivedFailure {
+            solution: solution.clone(),
+            attempts,
+            concepts: concepts.clone(),
+            ..failure(lang, "propose", "same_behaviour", &reason)
+        });
+        return Ok(d);
+    }
     let stub = checker.check_stub(lang, &source.tests)?;
     if stub.passed {
         d.failures.push(DerivedFailure {
@@ -1001,6 +1015,78 @@ pub(crate) async fn derive(
         }
     }
     Ok(d)
+}
+
+/// The kept exercise `solution` behaves as, if any: one of the same shape (parameter and
+/// return types; a program for a program) on whose every input `solution` returns or
+/// prints what the kept one's cases expect. The names and the wording differ; the
+/// exercise does not (the 0.5B's `find_gcd` after `gcd`). All candidates' inputs go
+/// through one run of the harness, whatever the number of kept functions.
+fn same_behaviour(
+    checker: &dyn Checker,
+    lang: &str,
+    face: &Face,
+    solution: &str,
+    kept: &[KeptFunction],
+) -> Result<Option<String>, CodeError> {
+    let shape =
+        |s: &Signature| (s.params.iter().map(|p| p.ty.clone()).collect::<Vec<_>>(), s.returns.clone());
+    // Per candidate: its name and expected values; all their inputs, in order.
+    let mut candidates: Vec<(&str, Vec<Value>)> = Vec::new();
+    let mut inputs: Vec<Vec<Value>> = Vec::new();
+    let mut stdins: Vec<String> = Vec::new();
+    for k in kept {
+        let expected: Vec<Value> = match face {
+            Face::Call { sig, .. } => {
+                let Ok(ksig) = k.signature.parse::<Signature>() else { continue };
+                let Ok(cases) = parse_all::<CallCase>(&k.cases) else { continue };
+                if shape(&ksig) != shape(sig) {
+                    continue;
+                }
+                inputs.extend(cases.iter().map(|c| c.args.clone()));
+                cases.into_iter().map(|c| c.expected).collect()
+            }
+            Face::Program { .. } => {
+                let Ok(cases) = parse_all::<IoCase>(&k.cases) else { continue };
+                if !k.signature.is_empty() {
+                    continue;
+                }
+                stdins.extend(cases.iter().map(|c| c.stdin.clone()));
+                cases.into_iter().map(|c| Value::String(c.stdout)).collect()
+            }
+        };
+        if !expected.is_empty() {
+            candidates.push((k.name.as_str(), expected));
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let probe = match face {
+        Face::Call { sig, .. } => Face::Call { sig: sig.clone(), inputs },
+        Face::Program { .. } => Face::Program { stdins },
+    };
+    let Ok(run) = probe.run(checker, lang, solution)? else { return Ok(None) };
+    let same = |got: &Result<Value, String>, want: &Value| match (got, face.sig()) {
+        (Ok(v), Some(sig)) => sig.returns.same(v, want),
+        (Ok(v), None) => v == want,
+        (Err(_), _) => false,
+    };
+    let mut results = run.results.iter();
+    for (name, expected) in candidates {
+        let got: Vec<&Result<Value, String>> = results.by_ref().take(expected.len()).collect();
+        if got.len() == expected.len() && got.iter().zip(&expected).all(|(g, w)| same(g, w)) {
+            return Ok(Some(format!(
+                "behaves as `{name}`, which the team already kept, on all {} of its cases",
+                expected.len()
+            )));
+        }
+    }
+    Ok(None)
+}
+
+fn parse_all<T: serde::de::DeserializeOwned>(values: &[Value]) -> Result<Vec<T>, serde_json::Error> {
+    values.iter().map(|v| serde_json::from_value(v.clone())).collect()
 }
 
 /// The mutants of `solution` its tests reject; `Err(reason)` below `min`.

@@ -202,6 +202,12 @@ fn fill(schema: &Value, k: u64) -> Value {
     }
 }
 
+/// A number in 0..1,000,000 that depends on every byte of `text` (FNV-1a).
+fn salt(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+        % 1_000_000
+}
+
 /// Passes every candidate except the empty solution (so the tests count as real).
 struct StandInChecker<'r> {
     registry: &'r sandbox::Registry,
@@ -256,7 +262,8 @@ impl Checker for StandInChecker<'_> {
         self.registry.get(lang).and_then(|l| l.cases.as_ref()).map(|c| c.rules.clone()).unwrap_or_default()
     }
 
-    /// Every input "returns" its own index.
+    /// Every input "returns" its own index, offset by a number drawn from the solution, so
+    /// distinct stand-in solutions behave differently (`same_behaviour` keeps them).
     fn run_calls(
         &self,
         _lang: &str,
@@ -266,7 +273,7 @@ impl Checker for StandInChecker<'_> {
     ) -> Result<Result<crate::code::checker::CaseRun, String>, CheckError> {
         let execution = self.check("", solution, "")?;
         Ok(Ok(crate::code::checker::CaseRun {
-            results: (0..inputs.len()).map(|i| Ok(json!(i))).collect(),
+            results: (0..inputs.len()).map(|i| Ok(json!(salt(solution) + i as u64))).collect(),
             execution,
         }))
     }
@@ -281,7 +288,7 @@ impl Checker for StandInChecker<'_> {
         language.render_tests(sig, cases).map_err(|e| e.to_string())
     }
 
-    /// Every stdin "prints" its own index.
+    /// Every stdin "prints" its own index, offset as [`Self::run_calls`] does.
     fn run_stdins(
         &self,
         _lang: &str,
@@ -290,7 +297,9 @@ impl Checker for StandInChecker<'_> {
     ) -> Result<Result<crate::code::checker::CaseRun, String>, CheckError> {
         let execution = self.check("", solution, "")?;
         Ok(Ok(crate::code::checker::CaseRun {
-            results: (0..stdins.len()).map(|i| Ok(json!(format!("{i}\n")))).collect(),
+            results: (0..stdins.len())
+                .map(|i| Ok(json!(format!("{}\n", salt(solution) + i as u64))))
+                .collect(),
             execution,
         }))
     }

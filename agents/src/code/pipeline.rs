@@ -525,12 +525,13 @@ impl<'a> CodeGenerator<'a> {
         let own: BTreeSet<String> =
             langs.iter().map(|l| self.sample_id(l, index)).filter(|id| sink.contains(id)).collect();
         let mut seen = BTreeSet::new();
-        let written: Vec<String> = self
+        let kept: Vec<KeptFunction> = self
             .written
             .iter()
             .filter(|k| !own.contains(&k.id) && seen.insert(k.name.as_str()))
-            .map(|k| k.name.clone())
+            .cloned()
             .collect();
+        let written: Vec<String> = kept.iter().map(|k| k.name.clone()).collect();
         let topic = DerivedTopic {
             proposer,
             others,
@@ -539,6 +540,7 @@ impl<'a> CodeGenerator<'a> {
             min_mutation_score: self.settings.min_mutation_score,
             program,
             written: &written,
+            kept: &kept,
             types: self
                 .draft_types
                 .get(&proposer_lang)
@@ -673,8 +675,13 @@ impl<'a> CodeGenerator<'a> {
                 self.summary.attempted += 1;
                 self.summary.kept += 1;
                 self.summary.per_lang.entry(lang.clone()).or_default().kept += 1;
-                if let Some(name) = derived.map(|f| f.function.clone()).filter(|n| !n.is_empty()) {
-                    let kept = KeptFunction { name, id: id.clone() };
+                if let Some(f) = derived.filter(|f| !f.function.is_empty()) {
+                    let kept = KeptFunction {
+                        name: f.function.clone(),
+                        id: id.clone(),
+                        signature: f.signature.clone(),
+                        cases: f.cases.clone(),
+                    };
                     self.kept_functions.push_json(&kept)?;
                     self.written.push(kept);
                 }
@@ -1023,6 +1030,13 @@ pub struct KeptFunction {
     pub name: String,
     /// The sample id that kept it.
     pub id: String,
+    /// Its neutral signature (empty for a program, and in memories older than this field).
+    #[serde(default)]
+    pub signature: String,
+    /// Its cases as the record stores them: a later draft that gives the same results on
+    /// all of them is the same exercise under another name (`same_behaviour`).
+    #[serde(default)]
+    pub cases: Vec<serde_json::Value>,
 }
 
 /// What the record of a derived-protocol sample adds: its signature, cases and family.

@@ -447,3 +447,60 @@ async fn inputs_that_do_not_fit_the_signature_are_asked_for_once_more_typed() {
     assert_eq!(asked.len(), 1);
     assert!(asked[0].contains("`major` (int), `minor` (int)"), "{}", asked[0]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_that_behaves_as_a_kept_function_under_a_new_name_is_dropped_across_runs() {
+    let Some(sandbox) = sandbox_or_skip() else { return };
+    let clamp_inputs = json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 2], [[-3, 8], 5], [[7], 7]]);
+    let above_inputs =
+        json!([[[1, 5, 9], 4], [[], 3], [[10], 0], [[2, 2], 1], [[-3, 8], -5], [[7, 8, 9], 6]]);
+    // clamp_sum again, as a loop under other names, drafted on other inputs.
+    let cap_total = "def cap_total(values, limit):\n    total = 0\n    for v in values:\n        total += v if v < limit else limit\n    return total\n";
+    let cap_inputs = json!([[[3, 4], 3], [[0], 1], [[9, 9, 9], 5], [[1, 2, 3], 10], [[6], 2]]);
+    let dir = tempfile::tempdir().unwrap();
+    let checker = SandboxChecker::new(sandbox);
+    let run = |model: RoleModel, out: &str, items: u64| {
+        let memory = memory::Memory::open(&dir.path().join("mem")).unwrap();
+        let out = dir.path().join(out);
+        let checker = &checker;
+        async move {
+            run_items(&model, checker, &memory, &out, &["python"], 5, items).await;
+            let kept: Vec<String> = records(&out).iter().filter_map(|r| r.entry_point.clone()).collect();
+            let fails: Vec<(String, String)> =
+                failures(&out).iter().map(|f| (f.stage.clone(), f.reason.clone())).collect();
+            (kept, fails)
+        }
+    };
+    // Run 1: clamp_sum is kept; cap_total behaves as it on all its cases and is dropped;
+    // count_above has the same types but other results, and is kept.
+    let model = RoleModel::new()
+        .script(
+            "draft",
+            &[
+                draft("clamp_sum(xs: list[int], cap: int) -> int", clamp_inputs),
+                draft("cap_total(values: list[int], limit: int) -> int", cap_inputs.clone()),
+                draft("count_above(xs: list[int], t: int) -> int", above_inputs),
+            ],
+        )
+        .script("implementation", &[solution(CLAMP_PY), solution(cap_total), solution(ABOVE_PY)])
+        .script(
+            "instruction",
+            &[
+                instruction("Write a function `clamp_sum` that takes a list of integers xs and an integer cap and returns the sum of the numbers after lowering each one above cap to cap. For example, clamp_sum([1, 5, 9], 4) returns 9."),
+                instruction("Write a function `count_above` that takes a list of integers xs and an integer t and returns how many numbers in xs are greater than t. For example, count_above([1, 5, 9], 4) returns 2."),
+            ],
+        )
+        .script("fresh", &[solution(CLAMP_PY), solution(ABOVE_PY)]);
+    let (kept, fails) = run(model, "one", 3).await;
+    assert_eq!(kept, vec!["clamp_sum".to_string(), "count_above".to_string()], "{fails:?}");
+    assert_eq!(fails.len(), 1, "{fails:?}");
+    assert_eq!(fails[0].0, "same_behaviour");
+    assert!(fails[0].1.contains("behaves as `clamp_sum`") && fails[0].1.contains("all 6"), "{fails:?}");
+    // Run 2, sharing the memory: the kept functions' cases are remembered.
+    let model = RoleModel::new()
+        .script("draft", &[draft("cap_total(values: list[int], limit: int) -> int", cap_inputs)])
+        .script("implementation", &[solution(cap_total)]);
+    let (kept, fails) = run(model, "two", 1).await;
+    assert!(kept.is_empty(), "{kept:?}");
+    assert_eq!(fails.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(), vec!["same_behaviour"], "{fails:?}");
+}
