@@ -751,7 +751,7 @@ pub(crate) async fn derive(
         });
         return Ok(d);
     }
-    if let Some(reason) = same_behaviour(checker, lang, &face, &solution, topic.kept)? {
+    if let Some(reason) = same_behaviour(checker, lang, &face, &solution, &run.results, topic.kept)? {
         d.failures.push(DerivedFailure {
             solution: solution.clone(),
             attempts,
@@ -1019,71 +1019,123 @@ pub(crate) async fn derive(
 
 /// The kept exercise `solution` behaves as, if any: one of the same shape (parameter and
 /// return types; a program for a program) on whose every input `solution` returns or
-/// prints what the kept one's cases expect. The names and the wording differ; the
-/// exercise does not (the 0.5B's `find_gcd` after `gcd`). All candidates' inputs go
-/// through one run of the harness, whatever the number of kept functions.
+/// prints what the kept one's cases expect, and, where the memory holds the kept
+/// solution, which returns `solution`'s own results (`ours`) on `solution`'s inputs too.
+/// The names and the wording differ; the exercise does not (the 0.5B's `find_gcd` after
+/// `gcd`). Candidates' inputs go through the harness in chunks of [`BEHAVIOUR_CHUNK`].
 fn same_behaviour(
     checker: &dyn Checker,
     lang: &str,
     face: &Face,
     solution: &str,
+    ours: &[Result<Value, String>],
     kept: &[KeptFunction],
 ) -> Result<Option<String>, CodeError> {
     let shape =
         |s: &Signature| (s.params.iter().map(|p| p.ty.clone()).collect::<Vec<_>>(), s.returns.clone());
-    // Per candidate: its name and expected values; all their inputs, in order.
-    let mut candidates: Vec<(&str, Vec<Value>)> = Vec::new();
-    let mut inputs: Vec<Vec<Value>> = Vec::new();
-    let mut stdins: Vec<String> = Vec::new();
+    // Per candidate: the kept function, its inputs as a face, and its expected values.
+    let mut candidates: Vec<(&KeptFunction, Face, Vec<Value>)> = Vec::new();
     for k in kept {
-        let expected: Vec<Value> = match face {
+        let candidate: (&KeptFunction, Face, Vec<Value>) = match face {
             Face::Call { sig, .. } => {
                 let Ok(ksig) = k.signature.parse::<Signature>() else { continue };
                 let Ok(cases) = parse_all::<CallCase>(&k.cases) else { continue };
                 if shape(&ksig) != shape(sig) {
                     continue;
                 }
-                inputs.extend(cases.iter().map(|c| c.args.clone()));
-                cases.into_iter().map(|c| c.expected).collect()
+                let inputs = cases.iter().map(|c| c.args.clone()).collect();
+                (k, Face::Call { sig: ksig, inputs }, cases.into_iter().map(|c| c.expected).collect())
             }
             Face::Program { .. } => {
                 let Ok(cases) = parse_all::<IoCase>(&k.cases) else { continue };
                 if !k.signature.is_empty() {
                     continue;
                 }
-                stdins.extend(cases.iter().map(|c| c.stdin.clone()));
-                cases.into_iter().map(|c| Value::String(c.stdout)).collect()
+                let stdins = cases.iter().map(|c| c.stdin.clone()).collect();
+                (k, Face::Program { stdins }, cases.into_iter().map(|c| Value::String(c.stdout)).collect())
             }
         };
-        if !expected.is_empty() {
-            candidates.push((k.name.as_str(), expected));
+        if !candidate.2.is_empty() {
+            candidates.push(candidate);
         }
     }
-    if candidates.is_empty() {
-        return Ok(None);
-    }
-    let probe = match face {
-        Face::Call { sig, .. } => Face::Call { sig: sig.clone(), inputs },
-        Face::Program { .. } => Face::Program { stdins },
-    };
-    let Ok(run) = probe.run(checker, lang, solution)? else { return Ok(None) };
     let same = |got: &Result<Value, String>, want: &Value| match (got, face.sig()) {
         (Ok(v), Some(sig)) => sig.returns.same(v, want),
         (Ok(v), None) => v == want,
         (Err(_), _) => false,
     };
-    let mut results = run.results.iter();
-    for (name, expected) in candidates {
-        let got: Vec<&Result<Value, String>> = results.by_ref().take(expected.len()).collect();
-        if got.len() == expected.len() && got.iter().zip(&expected).all(|(g, w)| same(g, w)) {
+    let mut rest = candidates.as_slice();
+    while !rest.is_empty() {
+        // A chunk: candidates until their inputs fill it (at least one candidate).
+        let mut n = 0;
+        let mut size = 0;
+        while n < rest.len() && (n == 0 || size + rest[n].2.len() <= BEHAVIOUR_CHUNK) {
+            size += rest[n].2.len();
+            n += 1;
+        }
+        let (chunk, later) = rest.split_at(n);
+        rest = later;
+        let probe = match face {
+            Face::Call { sig, .. } => Face::Call {
+                sig: sig.clone(),
+                inputs: chunk
+                    .iter()
+                    .flat_map(|(_, f, _)| match f {
+                        Face::Call { inputs, .. } => inputs.clone(),
+                        Face::Program { .. } => Vec::new(),
+                    })
+                    .collect(),
+            },
+            Face::Program { .. } => Face::Program {
+                stdins: chunk
+                    .iter()
+                    .flat_map(|(_, f, _)| match f {
+                        Face::Program { stdins } => stdins.clone(),
+                        Face::Call { .. } => Vec::new(),
+                    })
+                    .collect(),
+            },
+        };
+        let Ok(run) = probe.run(checker, lang, solution)? else { continue };
+        let mut results = run.results.iter();
+        for (k, kface, expected) in chunk {
+            let got: Vec<&Result<Value, String>> = results.by_ref().take(expected.len()).collect();
+            let forward = got.len() == expected.len() && got.iter().zip(expected).all(|(g, w)| same(g, w));
+            if !forward {
+                continue;
+            }
+            // Both ways, where the kept solution is known: it returns ours on our inputs.
+            if !k.solution.is_empty() {
+                let ours_face = match (face, kface) {
+                    (Face::Call { inputs, .. }, Face::Call { sig: ksig, .. }) => {
+                        Face::Call { sig: ksig.clone(), inputs: inputs.clone() }
+                    }
+                    (Face::Program { stdins }, _) => Face::Program { stdins: stdins.clone() },
+                    _ => continue,
+                };
+                let klang = if k.lang.is_empty() { lang } else { k.lang.as_str() };
+                let Ok(back) = ours_face.run(checker, klang, &k.solution)? else { continue };
+                let agree = back.results.len() == ours.len()
+                    && back.results.iter().zip(ours).all(|(b, o)| match o {
+                        Ok(want) => same(b, want),
+                        Err(_) => b.is_err(),
+                    });
+                if !agree {
+                    continue;
+                }
+            }
             return Ok(Some(format!(
-                "behaves as `{name}`, which the team already kept, on all {} of its cases",
+                "behaves as `{}`, which the team already kept, on all {} of its cases",
+                k.name,
                 expected.len()
             )));
         }
     }
     Ok(None)
 }
+
+/// Most inputs one `same_behaviour` harness run takes (its output tail holds them all).
+const BEHAVIOUR_CHUNK: usize = 32;
 
 fn parse_all<T: serde::de::DeserializeOwned>(values: &[Value]) -> Result<Vec<T>, serde_json::Error> {
     values.iter().map(|v| serde_json::from_value(v.clone())).collect()
@@ -1099,7 +1151,8 @@ fn mutation_gate(
     min: f64,
 ) -> Result<Result<MutationResult, String>, CodeError> {
     let zero = sig.and_then(|sig| checker.default_return(lang, sig));
-    let result = mutate::measure(checker, lang, solution, tests, zero.as_deref())?;
+    let style = mutate::Style { zero: zero.as_deref(), program: sig.is_none() };
+    let result = mutate::measure(checker, lang, solution, tests, style)?;
     Ok(match result.score() {
         Some(score) if score < min => Err(format!(
             "the cases reject {} of {} mutants of the solution ({score:.2}, below {min})",

@@ -91,8 +91,8 @@ const WORDS: &[(&str, &str)] = &[
 
 /// Negated conditions: what a condition starts with, and its negation.
 const NEGATIONS: &[(&str, &str)] = &[
-    ("if (", "if (!"),
-    ("while (", "while (!"),
+    ("if (", "if (!("),
+    ("while (", "while (!("),
     ("if not ", "if "),
     ("while not ", "while "),
     ("if ", "if not "),
@@ -103,24 +103,26 @@ const NEGATIONS: &[(&str, &str)] = &[
 /// a comment in Python and bash and a preprocessor line in C, which is not mutated either.
 fn code_mask(code: &str) -> Vec<bool> {
     let b = code.as_bytes();
+    let find =
+        |from: usize, pat: &[u8]| b[from..].windows(pat.len()).position(|w| w == pat).map(|e| from + e);
     let mut mask = vec![true; b.len()];
     let mut i = 0;
     while i < b.len() {
-        let rest = &code[i..];
-        let (skip_to, is_code) = if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
+        let rest = &b[i..];
+        let (skip_to, is_code) = if rest.starts_with(b"\"\"\"") || rest.starts_with(b"'''") {
             let q = &rest[..3];
-            (i + 3 + rest[3..].find(q).map_or(rest.len() - 3, |e| e + 3), false)
-        } else if rest.starts_with('"') || rest.starts_with('\'') || rest.starts_with('`') {
+            (find(i + 3, q).map_or(b.len(), |e| e + 3), false)
+        } else if matches!(b[i], b'"' | b'\'' | b'`') {
             let q = b[i];
             let mut j = i + 1;
             while j < b.len() && b[j] != q && b[j] != b'\n' {
                 j += if b[j] == b'\\' { 2 } else { 1 };
             }
             ((j + 1).min(b.len()), false)
-        } else if rest.starts_with("//") || rest.starts_with('#') {
-            (i + rest.find('\n').unwrap_or(rest.len()), false)
-        } else if rest.starts_with("/*") {
-            (i + rest.find("*/").map_or(rest.len(), |e| e + 2), false)
+        } else if rest.starts_with(b"//") || b[i] == b'#' {
+            (find(i, b"\n").unwrap_or(b.len()), false)
+        } else if rest.starts_with(b"/*") {
+            (find(i, b"*/").map_or(b.len(), |e| e + 2), false)
         } else {
             (i + 1, true)
         };
@@ -132,9 +134,75 @@ fn code_mask(code: &str) -> Vec<bool> {
     mask
 }
 
-/// Every single-change mutant of `code`, in source order. `zero` is the literal a "return
-/// a default value" mutant returns, if the language can spell one.
-pub fn all_mutants(code: &str, zero: Option<&str>) -> Vec<Mutant> {
+/// What the mutants of one solution may touch besides its operators and constants.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style<'a> {
+    /// The return type's zero value as a literal of the language: each one-line `return`
+    /// of something else gets a mutant returning it.
+    pub zero: Option<&'a str>,
+    /// A whole program (a shell script): its words hold hyphens and option names
+    /// (`tr a-z`, `--max-depth`), so unspaced operators and `min`/`max` are left alone.
+    pub program: bool,
+}
+
+/// Whether a returned expression is a constant (`0`, `0LL`, `""`, `[]`, `None`,
+/// `Vec::new()`, `new ArrayList<>()`): replacing it by the zero value is likely the same
+/// program, a mutant no test can kill.
+fn constant(expr: &str) -> bool {
+    let e = expr.trim();
+    let digits = e.trim_start_matches('-');
+    let number = digits.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && digits.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_');
+    let empty_text = matches!(e, "\"\"" | "''" | "``");
+    let word =
+        matches!(e, "true" | "false" | "True" | "False" | "None" | "null" | "nil" | "NULL" | "nullptr");
+    let empty = matches!(e, "[]" | "{}" | "()" | "vec![]")
+        || e.ends_with("::new()")
+        || e.ends_with("{}")
+        || (e.starts_with("new ") && e.ends_with("()"));
+    number || empty_text || word || empty
+}
+
+/// Where the expression of a `return` that starts at `from` ends: at the line's end, its
+/// first `;` in code, or a comment.
+fn return_end(code: &str, mask: &[bool], from: usize) -> usize {
+    let b = code.as_bytes();
+    let mut end = from;
+    while end < b.len() && b[end] != b'\n' {
+        let comment =
+            !mask[end] && (b[end..].starts_with(b"//") || b[end] == b'#' || b[end..].starts_with(b"/*"));
+        if comment || (mask[end] && b[end] == b';') {
+            break;
+        }
+        end += 1;
+    }
+    from + code[from..end].trim_end().len()
+}
+
+/// The `)` that closes the `(` at `open`, in code, on the same line.
+fn closing_paren(b: &[u8], mask: &[bool], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, &c) in b.iter().enumerate().skip(open) {
+        if !mask[i] {
+            continue;
+        }
+        match c {
+            b'(' => depth += 1,
+            b')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            b'\n' => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Every single-change mutant of `code`, in source order, each one distinct.
+pub fn all_mutants(code: &str, style: Style<'_>) -> Vec<Mutant> {
     let mask = code_mask(code);
     let is_code = |from: usize, len: usize| mask[from..from + len].iter().all(|m| *m);
     let mut sites: Vec<(usize, usize, String, String)> = Vec::new();
@@ -155,6 +223,9 @@ pub fn all_mutants(code: &str, zero: Option<&str>) -> Vec<Mutant> {
     let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let b = code.as_bytes();
     for (i, &c) in b.iter().enumerate() {
+        if style.program {
+            break;
+        }
         let Some((_, tos)) = TIGHT.iter().find(|(op, _)| *op == c) else { continue };
         let before = i > 0 && (ident(b[i - 1]) || matches!(b[i - 1], b')' | b']'));
         let after = i + 1 < b.len() && (ident(b[i + 1]) || b[i + 1] == b'(');
@@ -167,6 +238,9 @@ pub fn all_mutants(code: &str, zero: Option<&str>) -> Vec<Mutant> {
         }
     }
     for (from, to) in WORDS {
+        if style.program && matches!(*from, "min" | "max") {
+            continue;
+        }
         for (at, _) in code.match_indices(from) {
             let end = at + from.len();
             let whole = (at == 0 || !ident(b[at - 1])) && (end == b.len() || !ident(b[end]));
@@ -188,7 +262,7 @@ pub fn all_mutants(code: &str, zero: Option<&str>) -> Vec<Mutant> {
                 && is_code(i, j - i)
                 && let Ok(n) = code[i..j].parse::<i64>()
             {
-                for m in [n + 1, n - 1] {
+                for m in [n.checked_add(1), n.checked_sub(1)].into_iter().flatten() {
                     site(i, j - i, &m.to_string(), format!("`{n}` → `{m}`"));
                 }
             }
@@ -200,9 +274,20 @@ pub fn all_mutants(code: &str, zero: Option<&str>) -> Vec<Mutant> {
     for (from, to) in NEGATIONS {
         for (at, _) in code.match_indices(from) {
             let starts_word = at == 0 || !ident(b[at - 1]);
-            if starts_word && is_code(at, from.len()) && !taken[at] {
-                taken[at] = true;
-                site(at, from.len(), to, format!("negated `{}`", from.trim()));
+            if !starts_word || !is_code(at, from.len()) || taken[at] {
+                continue;
+            }
+            taken[at] = true;
+            let change = format!("negated `{}`", from.trim());
+            if from.ends_with('(') {
+                // `if (c)` → `if (!(c))`: `!` binds tighter than a comparison.
+                let open = at + from.len() - 1;
+                if let Some(close) = closing_paren(b, &mask, open) {
+                    let to = format!("(!({}))", &code[open + 1..close]);
+                    site(open, close + 1 - open, &to, change);
+                }
+            } else {
+                site(at, from.len(), to, change);
             }
         }
     }
@@ -220,7 +305,19 @@ pub fn all_mutants(code: &str, zero: Option<&str>) -> Vec<Mutant> {
             while r < b.len() && ident(b[r]) {
                 r += 1;
             }
-            let bounded = (l == 0 || !(plain(b[l - 1]) || matches!(b[l - 1], b')' | b']')))
+            // The left operand must start an expression: `n - 1 - i` has no swap at its
+            // second `-` (`n - i - 1` is the same number), nor `$n - 1` (bash).
+            let before = code[..l].trim_end();
+            let starts = before.is_empty()
+                || before.ends_with(['(', '[', ',', '=', ':', '{', ';'])
+                || before.ends_with("return")
+                || before.ends_with("((");
+            let bounded = starts
+                && !before.ends_with("==")
+                && !before.ends_with("!=")
+                && !before.ends_with("<=")
+                && !before.ends_with(">=")
+                && (l == 0 || !(plain(b[l - 1]) || matches!(b[l - 1], b')' | b']' | b'$')))
                 && (r == b.len() || !(plain(b[r]) || matches!(b[r], b'(' | b'[')));
             let (left, right) = (&code[l..at], &code[r0..r]);
             if l < at && r0 < r && left != right && bounded && is_code(l, r - l) {
@@ -229,18 +326,18 @@ pub fn all_mutants(code: &str, zero: Option<&str>) -> Vec<Mutant> {
             }
         }
     }
-    if let Some(zero) = zero {
+    if let Some(zero) = style.zero {
         for (at, _) in code.match_indices("return ") {
             let from = at + "return ".len();
-            let line_end = code[from..].find('\n').map_or(code.len(), |e| from + e);
-            let expr = code[from..line_end].trim_end().trim_end_matches(';').trim_end();
+            let expr = &code[from..return_end(code, &mask, from)];
             let starts_word = at == 0 || !ident(b[at - 1]);
-            if starts_word && !expr.is_empty() && expr != zero && is_code(at, "return".len()) {
+            if starts_word && !expr.is_empty() && !constant(expr) && is_code(at, "return".len()) {
                 sites.push((from, expr.len(), zero.to_string(), format!("returns `{zero}`")));
             }
         }
     }
     sites.sort_by_key(|s| s.0);
+    let mut seen = std::collections::BTreeSet::new();
     sites
         .into_iter()
         .map(|(at, len, to, change)| {
@@ -248,12 +345,13 @@ pub fn all_mutants(code: &str, zero: Option<&str>) -> Vec<Mutant> {
             code.replace_range(at..at + len, &to);
             Mutant { change, code }
         })
+        .filter(|m| seen.insert(m.code.clone()))
         .collect()
 }
 
 /// At most `max` mutants spread evenly over the source.
-pub fn mutants(code: &str, max: usize, zero: Option<&str>) -> Vec<Mutant> {
-    let all = all_mutants(code, zero);
+pub fn mutants(code: &str, max: usize, style: Style<'_>) -> Vec<Mutant> {
+    let all = all_mutants(code, style);
     if all.len() <= max {
         return all;
     }
@@ -266,11 +364,11 @@ pub fn measure(
     lang: &str,
     solution: &str,
     tests: &str,
-    zero: Option<&str>,
+    style: Style<'_>,
 ) -> Result<MutationResult, CheckError> {
     let mut result = MutationResult::default();
     // All mutants at once: the sandbox runs them on all its slots.
-    let codes: Vec<String> = mutants(solution, MAX_MUTANTS, zero).into_iter().map(|m| m.code).collect();
+    let codes: Vec<String> = mutants(solution, MAX_MUTANTS, style).into_iter().map(|m| m.code).collect();
     for exec in checker.check_many(lang, &codes, tests)? {
         if exec.compiled {
             result.valid += 1;
@@ -288,7 +386,8 @@ mod tests {
     #[test]
     fn mutants_change_code_but_not_strings_comments_or_generics() {
         let code = "fn f(xs: &[i64]) -> Vec<i64> {\n    // a + b\n    let s = \"x < y\";\n    if xs.len() > 2 && true { return vec![xs[0] + 1]; }\n    vec![]\n}\n";
-        let changes: Vec<String> = all_mutants(code, None).into_iter().map(|m| m.change).collect();
+        let changes: Vec<String> =
+            all_mutants(code, Style::default()).into_iter().map(|m| m.change).collect();
         assert_eq!(
             changes,
             vec![
@@ -307,7 +406,7 @@ mod tests {
                 "`1` → `0`"
             ],
         );
-        for m in all_mutants(code, None) {
+        for m in all_mutants(code, Style::default()) {
             assert!(
                 m.code.contains("// a + b") && m.code.contains("\"x < y\"") && m.code.contains("Vec<i64>"),
                 "{}",
@@ -320,23 +419,26 @@ mod tests {
     fn python_conditions_are_negated_and_docstrings_left_alone() {
         let code =
             "def f(x):\n    \"\"\"Is x > 1?\"\"\"\n    if x >= 10:\n        return x - 1\n    return 0\n";
-        let all = all_mutants(code, None);
+        let all = all_mutants(code, Style::default());
         assert!(all.iter().any(|m| m.code.contains("if not x >= 10:")));
         assert!(all.iter().all(|m| m.code.contains("\"\"\"Is x > 1?\"\"\"")));
         assert_eq!(all.len(), 12, "{:?}", all.iter().map(|m| &m.change).collect::<Vec<_>>());
         // `return x - 1` returns the zero instead; `return 0` already does.
-        let zeroed: Vec<Mutant> =
-            all_mutants(code, Some("0")).into_iter().filter(|m| m.change == "returns `0`").collect();
+        let zeroed: Vec<Mutant> = all_mutants(code, Style { zero: Some("0"), program: false })
+            .into_iter()
+            .filter(|m| m.change == "returns `0`")
+            .collect();
         assert_eq!(zeroed.len(), 1);
         assert!(zeroed[0].code.contains("        return 0\n    return 0\n"), "{}", zeroed[0].code);
-        assert_eq!(mutants(code, 3, None).len(), 3);
+        assert_eq!(mutants(code, 3, Style::default()).len(), 3);
     }
 
     #[test]
     fn tight_arithmetic_is_mutated_but_not_signs_increments_arrows_or_exponents() {
         let code =
             "fn f(n: i64) -> i64 {\n    let e = 1e-5;\n    let mut i = -n;\n    i++;\n    (n+1)*(i%2)\n}\n";
-        let changes: Vec<String> = all_mutants(code, None).into_iter().map(|m| m.change).collect();
+        let changes: Vec<String> =
+            all_mutants(code, Style::default()).into_iter().map(|m| m.change).collect();
         assert_eq!(
             changes
                 .iter()
@@ -349,12 +451,42 @@ mod tests {
     }
 
     #[test]
+    fn mutants_are_real_changes_and_never_panic() {
+        let c = |code: &str, style: Style<'_>| -> Vec<String> {
+            all_mutants(code, style).into_iter().map(|m| m.code).collect()
+        };
+        let zero = Style { zero: Some("0"), program: false };
+        // Non-ASCII code, the largest constant: no panic.
+        assert!(!c("def f(é):\n    return é + 9223372036854775807\n", zero).is_empty());
+        // The second `-` of `n - 1 - i` is not swapped (`n - i - 1` is the same number).
+        let swaps = c("x = n - 1 - i\n", Style::default());
+        assert!(swaps.contains(&"x = 1 - n - i\n".to_string()), "{swaps:?}");
+        assert!(!swaps.contains(&"x = n - i - 1\n".to_string()), "{swaps:?}");
+        // Bash: `$n - 1` keeps its `$`; hyphens and `--max` in a program are words.
+        let sh = c("echo $(( $n - 1 ))\ntr a-z A-Z --max 3\n", Style { zero: None, program: true });
+        assert!(sh.iter().all(|m| m.contains("$n") && m.contains("a-z") && m.contains("--max")), "{sh:?}");
+        // A constant return is not "returned as zero"; a return keeps what follows it.
+        let ret = c("long f(long x) {\n    if (x < 0) return 0LL;\n    return x * 2; }\n", zero);
+        assert!(
+            ret.contains(&"long f(long x) {\n    if (x < 0) return 0LL;\n    return 0; }\n".to_string()),
+            "{ret:?}"
+        );
+        assert_eq!(ret.iter().filter(|m| m.contains("return 0;")).count(), 1, "{ret:?}");
+        // A negated C condition wraps all of it; each mutant is distinct.
+        assert!(ret.iter().any(|m| m.contains("if (!(x < 0))")), "{ret:?}");
+        let distinct: std::collections::BTreeSet<&String> = ret.iter().collect();
+        assert_eq!(distinct.len(), ret.len());
+        let dup = c("def f(x):\n    return True\n", Style { zero: Some("False"), program: false });
+        assert_eq!(dup, vec!["def f(x):\n    return False\n".to_string()]);
+    }
+
+    #[test]
     fn a_five_line_gcd_gets_at_least_eight_mutants() {
         // The issue asks for k >= 8; the 0.5B's gcd (its most common kept function) had 3.
         let py = "def gcd(a, b):\n    while b != 0:\n        a, b = b, a % b\n    return a\n";
         let c = "int gcd(int a, int b) {\n    while (b != 0) {\n        int t = b;\n        b = a % b;\n        a = t;\n    }\n    return a;\n}\n";
         for code in [py, c] {
-            let all = all_mutants(code, Some("0"));
+            let all = all_mutants(code, Style { zero: Some("0"), program: false });
             assert!(all.len() >= 8, "{:?}", all.iter().map(|m| &m.change).collect::<Vec<_>>());
         }
     }

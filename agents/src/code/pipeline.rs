@@ -681,6 +681,8 @@ impl<'a> CodeGenerator<'a> {
                         id: id.clone(),
                         signature: f.signature.clone(),
                         cases: f.cases.clone(),
+                        lang: lang.clone(),
+                        solution: ex.solution.clone(),
                     };
                     self.kept_functions.push_json(&kept)?;
                     self.written.push(kept);
@@ -1037,6 +1039,12 @@ pub struct KeptFunction {
     /// all of them is the same exercise under another name (`same_behaviour`).
     #[serde(default)]
     pub cases: Vec<serde_json::Value>,
+    /// The language and solution that were kept, so the behaviour gate can run it on a
+    /// new draft's inputs (empty in older memories).
+    #[serde(default)]
+    pub lang: String,
+    #[serde(default)]
+    pub solution: String,
 }
 
 /// What the record of a derived-protocol sample adds: its signature, cases and family.

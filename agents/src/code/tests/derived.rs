@@ -457,6 +457,10 @@ async fn a_draft_that_behaves_as_a_kept_function_under_a_new_name_is_dropped_acr
     // clamp_sum again, as a loop under other names, drafted on other inputs.
     let cap_total = "def cap_total(values, limit):\n    total = 0\n    for v in values:\n        total += v if v < limit else limit\n    return total\n";
     let cap_inputs = json!([[[3, 4], 3], [[0], 1], [[9, 9, 9], 5], [[1, 2, 3], 10], [[6], 2]]);
+    // Agrees with clamp_sum on all of clamp_sum's cases (no list longer than 3), not on
+    // its own: kept, since the kept clamp_sum does not return its results.
+    let short_sum = "def short_sum(xs, cap):\n    return sum(min(x, cap) for x in xs) if len(xs) < 4 else -1\n";
+    let short_inputs = json!([[[1, 2, 3, 4], 9], [[5], 9], [[1, 1, 1, 1, 1], 1], [[2, 3], 1], [[8, 8, 8, 8], 2]]);
     let dir = tempfile::tempdir().unwrap();
     let checker = SandboxChecker::new(sandbox);
     let run = |model: RoleModel, out: &str, items: u64| {
@@ -479,20 +483,29 @@ async fn a_draft_that_behaves_as_a_kept_function_under_a_new_name_is_dropped_acr
             &[
                 draft("clamp_sum(xs: list[int], cap: int) -> int", clamp_inputs),
                 draft("cap_total(values: list[int], limit: int) -> int", cap_inputs.clone()),
+                draft("short_sum(xs: list[int], cap: int) -> int", short_inputs),
                 draft("count_above(xs: list[int], t: int) -> int", above_inputs),
             ],
         )
-        .script("implementation", &[solution(CLAMP_PY), solution(cap_total), solution(ABOVE_PY)])
+        .script(
+            "implementation",
+            &[solution(CLAMP_PY), solution(cap_total), solution(short_sum), solution(ABOVE_PY)],
+        )
         .script(
             "instruction",
             &[
                 instruction("Write a function `clamp_sum` that takes a list of integers xs and an integer cap and returns the sum of the numbers after lowering each one above cap to cap. For example, clamp_sum([1, 5, 9], 4) returns 9."),
+                instruction("Write a function `short_sum` that takes a list of integers xs and an integer cap and returns the sum of the numbers after lowering each one above cap to cap, or -1 when xs has 4 or more numbers. For example, short_sum([5], 9) returns 5."),
                 instruction("Write a function `count_above` that takes a list of integers xs and an integer t and returns how many numbers in xs are greater than t. For example, count_above([1, 5, 9], 4) returns 2."),
             ],
         )
-        .script("fresh", &[solution(CLAMP_PY), solution(ABOVE_PY)]);
-    let (kept, fails) = run(model, "one", 3).await;
-    assert_eq!(kept, vec!["clamp_sum".to_string(), "count_above".to_string()], "{fails:?}");
+        .script("fresh", &[solution(CLAMP_PY), solution(short_sum), solution(ABOVE_PY)]);
+    let (kept, fails) = run(model, "one", 4).await;
+    assert_eq!(
+        kept,
+        vec!["clamp_sum".to_string(), "short_sum".to_string(), "count_above".to_string()],
+        "{fails:?}"
+    );
     assert_eq!(fails.len(), 1, "{fails:?}");
     assert_eq!(fails[0].0, "same_behaviour");
     assert!(fails[0].1.contains("behaves as `clamp_sum`") && fails[0].1.contains("all 6"), "{fails:?}");
