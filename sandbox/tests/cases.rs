@@ -265,6 +265,29 @@ fn repairs_put_back_what_a_solution_left_out() {
             "c",
             "#include <stdio.h>\n\nlong long add_up(long long a, long long b) { return a + b; }\n\nint main(void) {\n    printf(\"%lld\\n\", add_up(1, 2));\n    return 0;\n}\n",
         ),
+        // Seen at 6fb2a52: ports with their own tests, a commented-out export, a Rust
+        // `main` and `mod solution;`, and missing C and C++ includes.
+        ("javascript", "function addUp(a, b) {\n  return a + b;\n}\n\n// module.exports = { addUp };\n"),
+        (
+            "javascript",
+            "const assert = require('assert');\n\nfunction addUp(a, b) {\n  return a + b;\n}\n\n// Test the function with provided data points\nassert.strictEqual(addUp(1, 1), 3);\n\nmodule.exports = { addUp };\n",
+        ),
+        (
+            "typescript",
+            "export function addUp(a: number, b: number): number {\n  return a + b;\n}\n\n// test.ts (TypeScript 5, strict)\n\nimport { assert } from 'assert';\nassert.strictEqual(addUp(1, 2), 3);\n",
+        ),
+        (
+            "rust",
+            "mod solution;\n\npub fn add_up(a: i64, b: i64) -> i64 {\n    a + b\n}\n\nfn main() {\n    let r = solution::add_up(1, 2);\n    println!(\"{r}\");\n}\n",
+        ),
+        (
+            "c",
+            "long long add_up(long long a, long long b) {\n    long long *p = malloc(sizeof(long long));\n    *p = a + b;\n    long long r = *p;\n    free(p);\n    return r;\n}\n",
+        ),
+        (
+            "cpp",
+            "#include <string>\n\nlong long add_up(long long a, long long b) {\n    std::istringstream in(std::to_string(a));\n    long long x;\n    in >> x;\n    return x + b;\n}\n",
+        ),
     ];
     for (name, solution) in bare {
         let lang = reg.get(name).unwrap();

@@ -459,8 +459,10 @@ async fn a_draft_that_behaves_as_a_kept_function_under_a_new_name_is_dropped_acr
     let cap_inputs = json!([[[3, 4], 3], [[0], 1], [[9, 9, 9], 5], [[1, 2, 3], 10], [[6], 2]]);
     // Agrees with clamp_sum on all of clamp_sum's cases (no list longer than 3), not on
     // its own: kept, since the kept clamp_sum does not return its results.
-    let short_sum = "def short_sum(xs, cap):\n    return sum(min(x, cap) for x in xs) if len(xs) < 4 else -1\n";
-    let short_inputs = json!([[[1, 2, 3, 4], 9], [[5], 9], [[1, 1, 1, 1, 1], 1], [[2, 3], 1], [[8, 8, 8, 8], 2]]);
+    let short_sum =
+        "def short_sum(xs, cap):\n    return sum(min(x, cap) for x in xs) if len(xs) < 4 else -1\n";
+    let short_inputs =
+        json!([[[1, 2, 3, 4], 9], [[5], 9], [[1, 1, 1, 1, 1], 1], [[2, 3], 1], [[8, 8, 8, 8], 2]]);
     let dir = tempfile::tempdir().unwrap();
     let checker = SandboxChecker::new(sandbox);
     let run = |model: RoleModel, out: &str, items: u64| {
