@@ -75,7 +75,8 @@ pub struct LocalStats {
     pub prompt_tokens: u64,
     /// Tokens sampled.
     pub generated_tokens: u64,
-    /// Requests answered (successfully or not).
+    /// Requests the worker is done with: answered (successfully or not), or given up by
+    /// their caller before they started.
     pub requests_finished: u64,
     /// Prompt tokens not fed because their KV cells were reused from an earlier request.
     pub reused_prompt_tokens: u64,

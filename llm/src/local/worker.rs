@@ -215,6 +215,8 @@ impl Worker<'_> {
                 },
             };
             if job.reply.is_closed() {
+                // Given up before it started (its timeout passed in the queue): done with.
+                self.stats.requests_finished.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
             if job.max_tokens == 0 {
