@@ -333,6 +333,27 @@ impl Face {
         })
     }
 
+    /// This face (its signature) on the inputs of `parts`, one after another; parts of the
+    /// other kind add none.
+    fn joined<'f>(&self, parts: impl Iterator<Item = &'f Face>) -> Face {
+        let parts: Vec<&Face> = parts.collect();
+        match self {
+            Face::Call { sig, .. } => Face::Call {
+                sig: sig.clone(),
+                inputs: parts
+                    .iter()
+                    .flat_map(|p| if let Face::Call { inputs, .. } = p { inputs.clone() } else { Vec::new() })
+                    .collect(),
+            },
+            Face::Program { .. } => Face::Program {
+                stdins: parts
+                    .iter()
+                    .flat_map(|p| if let Face::Program { stdins } = p { stdins.clone() } else { Vec::new() })
+                    .collect(),
+            },
+        }
+    }
+
     /// The cases from what the reference returned or printed.
     fn cases(&self, results: &[Result<Value, String>]) -> Result<CaseSet, String> {
         match self {
@@ -1075,27 +1096,7 @@ fn same_behaviour(
         }
         let (chunk, later) = rest.split_at(n);
         rest = later;
-        let probe = match face {
-            Face::Call { sig, .. } => Face::Call {
-                sig: sig.clone(),
-                inputs: chunk
-                    .iter()
-                    .flat_map(|(_, f, _)| match f {
-                        Face::Call { inputs, .. } => inputs.clone(),
-                        Face::Program { .. } => Vec::new(),
-                    })
-                    .collect(),
-            },
-            Face::Program { .. } => Face::Program {
-                stdins: chunk
-                    .iter()
-                    .flat_map(|(_, f, _)| match f {
-                        Face::Program { stdins } => stdins.clone(),
-                        Face::Call { .. } => Vec::new(),
-                    })
-                    .collect(),
-            },
-        };
+        let probe = face.joined(chunk.iter().map(|(_, f, _)| f));
         let Ok(run) = probe.run(checker, lang, solution)? else { continue };
         let mut results = run.results.iter();
         for (k, kface, expected) in chunk {
